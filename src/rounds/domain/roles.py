@@ -1,0 +1,135 @@
+"""Roles and what each may do.
+
+Permissions are checked in services (``access_*`` / ``check_*``), never in handlers. A department lead manages
+the accounts and authors of their own department: distributed governance with a central manager.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SOCIAL_MEDIA_MANAGER = "social_media_manager"
+    RESPONDER = "responder"
+    CONTENT_AUTHOR = "content_author"
+    CLINICIAN_AUTHOR = "clinician_author"
+    PRIVACY_OFFICER = "privacy_officer"
+    EXECUTIVE_VIEWER = "executive_viewer"
+    DEPARTMENT_LEAD = "department_lead"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "Administrator",
+    Role.SOCIAL_MEDIA_MANAGER: "Social media manager",
+    Role.RESPONDER: "Responder",
+    Role.CONTENT_AUTHOR: "Content author",
+    Role.CLINICIAN_AUTHOR: "Clinician author",
+    Role.PRIVACY_OFFICER: "Privacy officer",
+    Role.EXECUTIVE_VIEWER: "Executive viewer",
+    Role.DEPARTMENT_LEAD: "Department lead",
+}
+
+
+class Permission(StrEnum):
+    VIEW_DASHBOARD = "view_dashboard"
+    SCREEN_TEXT = "screen_text"
+    VIEW_USERS = "view_users"
+    MANAGE_USERS = "manage_users"  # create users, set roles, reset passwords (admin)
+    MANAGE_DEPARTMENT_USERS = "manage_department_users"  # department lead: authors of their own department
+    VIEW_DEPARTMENTS = "view_departments"
+    MANAGE_DEPARTMENTS = "manage_departments"
+    VIEW_ACCOUNTS = "view_accounts"
+    MANAGE_ACCOUNTS = "manage_accounts"  # any department
+    MANAGE_DEPARTMENT_ACCOUNTS = "manage_department_accounts"  # own department only
+    IMPORT_EXPORT_ACCOUNTS = "import_export_accounts"
+    VIEW_AUDIT = "view_audit"
+    EXPORT_AUDIT = "export_audit"
+
+
+_ALL = frozenset(Permission)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: _ALL,
+    Role.SOCIAL_MEDIA_MANAGER: frozenset(
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.SCREEN_TEXT,
+            Permission.VIEW_USERS,
+            Permission.VIEW_DEPARTMENTS,
+            Permission.VIEW_ACCOUNTS,
+            Permission.MANAGE_ACCOUNTS,
+            Permission.IMPORT_EXPORT_ACCOUNTS,
+        }
+    ),
+    Role.RESPONDER: frozenset(
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.SCREEN_TEXT,
+            Permission.VIEW_DEPARTMENTS,
+            Permission.VIEW_ACCOUNTS,
+        }
+    ),
+    Role.CONTENT_AUTHOR: frozenset(
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.SCREEN_TEXT,
+            Permission.VIEW_DEPARTMENTS,
+            Permission.VIEW_ACCOUNTS,
+        }
+    ),
+    Role.CLINICIAN_AUTHOR: frozenset(
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.SCREEN_TEXT,
+            Permission.VIEW_DEPARTMENTS,
+            Permission.VIEW_ACCOUNTS,
+        }
+    ),
+    Role.PRIVACY_OFFICER: frozenset(
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.SCREEN_TEXT,
+            Permission.VIEW_USERS,
+            Permission.VIEW_DEPARTMENTS,
+            Permission.VIEW_ACCOUNTS,
+            Permission.VIEW_AUDIT,
+            Permission.EXPORT_AUDIT,
+        }
+    ),
+    Role.EXECUTIVE_VIEWER: frozenset(
+        {Permission.VIEW_DASHBOARD, Permission.VIEW_DEPARTMENTS, Permission.VIEW_ACCOUNTS}
+    ),
+    Role.DEPARTMENT_LEAD: frozenset(
+        {
+            Permission.VIEW_DASHBOARD,
+            Permission.SCREEN_TEXT,
+            Permission.VIEW_USERS,
+            Permission.MANAGE_DEPARTMENT_USERS,
+            Permission.VIEW_DEPARTMENTS,
+            Permission.VIEW_ACCOUNTS,
+            Permission.MANAGE_DEPARTMENT_ACCOUNTS,
+        }
+    ),
+}
+
+# Roles a department lead may give to people in their own department.
+DEPARTMENT_LEAD_ASSIGNABLE: frozenset[Role] = frozenset(
+    {Role.CONTENT_AUTHOR, Role.CLINICIAN_AUTHOR, Role.RESPONDER}
+)
+
+
+def parse_role(value: str) -> Role:
+    """Parse a role name; raises ValidationFailed naming the valid roles."""
+    from rounds.domain.errors import ValidationFailed
+
+    try:
+        return Role(value.strip().lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        valid = ", ".join(role.value for role in Role)
+        raise ValidationFailed(f"Unknown role {value!r}.", hint=f"Valid roles: {valid}.") from None
