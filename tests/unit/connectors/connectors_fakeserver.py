@@ -1,0 +1,143 @@
+"""A fake platform server on 127.0.0.1 for connector tests (no network).
+
+Routes map (method, path) to a queue of responses, or to a handler; every request is recorded so tests can
+assert what the connector sent (query, headers).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "connectors"
+
+
+def fixture_bytes(relative: str) -> bytes:
+    return (FIXTURES / relative).read_bytes()
+
+
+def fixture_json(relative: str) -> Any:
+    return json.loads(fixture_bytes(relative))
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | str | Any = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    content_type: str = "application/json"
+
+    def encoded(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body).encode()
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+
+Handler = Callable[[Seen], Reply]
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], deque[Reply] | Handler] = {}
+        self.sticky: dict[tuple[str, str], Reply] = {}
+        self.requests: list[Seen] = []
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                seen = Seen(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=self.rfile.read(length) if length else b"",
+                )
+                server.requests.append(seen)
+                reply = server._reply_for(seen)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                payload = reply.encoded()
+                try:
+                    self.send_response(reply.status)
+                    if reply.status != 304:
+                        self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(0 if reply.status == 304 else len(payload)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    if reply.status != 304:
+                        self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def add(self, method: str, path: str, *replies: Reply) -> None:
+        """Replies are served in order; the last one repeats."""
+        queue = self.routes.setdefault((method, path), deque())
+        assert isinstance(queue, deque)
+        queue.extend(replies)
+
+    def handle(self, method: str, path: str, handler: Handler) -> None:
+        self.routes[(method, path)] = handler
+
+    def _reply_for(self, seen: Seen) -> Reply:
+        route = self.routes.get((seen.method, seen.path))
+        if route is None:
+            return Reply(404, {"error": f"no fake route for {seen.method} {seen.path}"})
+        if callable(route):
+            return route(seen)
+        if len(route) > 1:
+            return route.popleft()
+        if route:
+            return route[0]
+        return Reply(500, {"error": "empty route"})
+
+    def seen(self, path: str) -> list[Seen]:
+        return [request for request in self.requests if request.path == path]
