@@ -1,12 +1,34 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from connectors_fakeserver import FakeServer
 
 from rounds.connectors.clock import FakeClock
+from rounds.connectors.fakes import FakeServer
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "connectors"
+
+
+class Fixtures:
+    """The captured payloads in tests/fixtures/connectors (see its SOURCE.txt)."""
+
+    root = FIXTURES
+
+    def bytes(self, relative: str) -> bytes:
+        return (FIXTURES / relative).read_bytes()
+
+    def json(self, relative: str) -> Any:
+        return json.loads(self.bytes(relative))
+
+
+@pytest.fixture
+def fixtures() -> Fixtures:
+    return Fixtures()
 
 
 @pytest.fixture

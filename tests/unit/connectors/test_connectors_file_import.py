@@ -6,7 +6,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from connectors_fakeserver import FIXTURES
 
 from rounds.connectors import default_registry
 from rounds.connectors.clock import FakeClock
@@ -15,6 +14,7 @@ from rounds.connectors.file_import.client import FileImportConnector
 from rounds.domain.connectors import Cursor, HealthStatus, ParseFailure
 from rounds.domain.posts import Post
 
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "connectors"
 JSONL = FIXTURES / "file_import" / "posts.jsonl"
 CSV = FIXTURES / "file_import" / "export.csv"
 CSV_MAPPING = ColumnMapping(

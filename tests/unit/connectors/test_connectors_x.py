@@ -2,18 +2,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
-from connectors_fakeserver import FakeServer, Reply, fixture_json
 
 from rounds.connectors import default_registry
 from rounds.connectors.clock import FakeClock
+from rounds.connectors.fakes import FakeServer, Reply
 from rounds.connectors.x.client import XRecentSearchConnector
 from rounds.connectors.x.parse import KIND_SEARCH, KIND_STREAM, parse_search, parse_stream_line
 from rounds.domain.connectors import Cursor, HealthStatus, RawPayload
 
 SEARCH = "/2/tweets/search/recent"
-CAPTURED = fixture_json("x/search_recent.json")
+CAPTURED = json.loads(
+    (Path(__file__).resolve().parents[2] / "fixtures/connectors/x/search_recent.json").read_bytes()
+)
 
 
 def _raw(body: object, kind: str = KIND_SEARCH) -> RawPayload:

@@ -1,7 +1,7 @@
-"""A fake platform server on 127.0.0.1 for connector tests (no network).
+"""A fake platform server on 127.0.0.1, shipped beside the real clients (CONVENTIONS.md 7).
 
-Routes map (method, path) to a queue of responses, or to a handler; every request is recorded so tests can
-assert what the connector sent (query, headers).
+Tests and demos point a connector's ``base_url`` at it. Routes map (method, path) to a queue of replies (the
+last one repeats) or to a handler; every request is recorded so tests can assert what the connector sent.
 """
 
 from __future__ import annotations
@@ -13,19 +13,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "connectors"
-
-
-def fixture_bytes(relative: str) -> bytes:
-    return (FIXTURES / relative).read_bytes()
-
-
-def fixture_json(relative: str) -> Any:
-    return json.loads(fixture_bytes(relative))
 
 
 @dataclass
@@ -68,8 +57,8 @@ class FakeServer:
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
-                return
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # quiet: the recorded requests are the log
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
@@ -107,8 +96,7 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self.httpd.server_port}"
 
     def start(self) -> FakeServer:
         self.thread.start()
@@ -120,8 +108,10 @@ class FakeServer:
 
     def add(self, method: str, path: str, *replies: Reply) -> None:
         """Replies are served in order; the last one repeats."""
-        queue = self.routes.setdefault((method, path), deque())
-        assert isinstance(queue, deque)
+        queue = self.routes.get((method, path))
+        if not isinstance(queue, deque):
+            queue = deque()
+            self.routes[(method, path)] = queue
         queue.extend(replies)
 
     def handle(self, method: str, path: str, handler: Handler) -> None:
