@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from rounds.db import Database
+from rounds.domain.errors import Conflict
 from rounds.services import audit, departments
 from rounds.services.context import Actor
 
@@ -85,10 +87,8 @@ def test_reordered_rows_are_caught(db: Database, admin: Actor) -> None:
 def test_failed_change_leaves_no_audit_event(db: Database, admin: Actor) -> None:
     departments.do_create_department(db, admin, name="Cardiology", origin=ORIGIN)
     before = audit.verify_chain(db).checked
-    try:
+    with pytest.raises(Conflict):
         departments.do_create_department(db, admin, name="cardiology", origin=ORIGIN)
-    except Exception as error:
-        assert type(error).__name__ == "Conflict"
     after = audit.verify_chain(db)
     assert after.ok and after.checked == before
 
