@@ -94,9 +94,11 @@ class Registry:
 def default_registry() -> Registry:
     """All built-in connectors; one line each."""
     from rounds.connectors.file_import.client import FileImportConnector
+    from rounds.connectors.reddit.client import RedditConnector
     from rounds.connectors.x.client import XRecentSearchConnector
 
     registry = Registry()
     registry.register(FileImportConnector)
     registry.register(XRecentSearchConnector)
+    registry.register(RedditConnector)
     return registry
