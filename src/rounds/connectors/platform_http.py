@@ -158,7 +158,7 @@ class PlatformHttp:
                 if status < 300 or status == 304 or status in ok_statuses:
                     self._note_remaining(response)
                     return response
-                problem = self._problem_for(response, endpoint)
+                problem = self.problem_for(response, endpoint)
                 if problem.status is HealthStatus.RATE_LIMITED and not waited_for_rate_limit:
                     wait = self._seconds_until(problem.retry_after)
                     if wait <= self.policy.max_inline_wait_seconds:
@@ -197,7 +197,8 @@ class PlatformHttp:
                 self.clock.now() + timedelta(seconds=self.policy.default_rate_limit_wait_seconds)
             )
 
-    def _problem_for(self, response: httpx.Response, endpoint: str) -> ConnectorProblem:
+    def problem_for(self, response: httpx.Response, endpoint: str) -> ConnectorProblem:
+        """How a non-2xx response maps onto health (platform hook first)."""
         if self.classify is not None:
             refined = self.classify(response)
             if refined is not None:

@@ -94,6 +94,7 @@ class Registry:
 def default_registry() -> Registry:
     """All built-in connectors; one line each."""
     from rounds.connectors.file_import.client import FileImportConnector
+    from rounds.connectors.mastodon.client import MastodonConnector, MastodonStreamConnector
     from rounds.connectors.reddit.client import RedditConnector
     from rounds.connectors.x.client import XRecentSearchConnector
 
@@ -101,4 +102,6 @@ def default_registry() -> Registry:
     registry.register(FileImportConnector)
     registry.register(XRecentSearchConnector)
     registry.register(RedditConnector)
+    registry.register(MastodonConnector)
+    registry.register(MastodonStreamConnector)
     return registry
