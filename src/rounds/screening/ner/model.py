@@ -99,6 +99,61 @@ def viterbi(scores: FloatArray, transition: FloatArray) -> list[int]:
     return path
 
 
+def local_gain(transition: FloatArray) -> float:
+    """Most that transitions can add to one token's non-O tag over O, whatever its neighbours' tags.
+
+    A token whose best non-O emission trails O by more than this is O on some best path (swapping it to O never
+    lowers the path score), so decoding can skip it exactly.
+    """
+    n_tags = transition.shape[1]
+    inner = transition[:-1]
+    best = 0.0
+    for tag in range(1, n_tags):
+        for prev in range(n_tags + 1):
+            into = float(transition[prev, tag] - transition[prev, 0])
+            out = max(0.0, float(np.max(inner[tag] - inner[0])))
+            best = max(best, into + out)
+    return best
+
+
+def segment_viterbi(scores: FloatArray, candidates: list[int], transition: list[list[float]]) -> list[int]:
+    """Viterbi restricted to runs of candidate tokens; every other token is O (see :func:`local_gain`)."""
+    n, n_tags = scores.shape
+    path = [0] * n
+    start_row = transition[n_tags]
+    i = 0
+    while i < len(candidates):
+        j = i
+        while j + 1 < len(candidates) and candidates[j + 1] == candidates[j] + 1:
+            j += 1
+        first, last = candidates[i], candidates[j]
+        rows = scores[first : last + 1].tolist()
+        entry = start_row if first == 0 else transition[0]
+        best = [entry[t] + rows[0][t] for t in range(n_tags)]
+        back: list[list[int]] = []
+        for row in rows[1:]:
+            step_best: list[float] = []
+            step_back: list[int] = []
+            for t in range(n_tags):
+                top, arg = best[0] + transition[0][t], 0
+                for p in range(1, n_tags):
+                    value = best[p] + transition[p][t]
+                    if value > top:
+                        top, arg = value, p
+                step_best.append(top + row[t])
+                step_back.append(arg)
+            best, back = step_best, [*back, step_back]
+        if last + 1 < n:  # the next token is O
+            best = [best[t] + transition[t][0] for t in range(n_tags)]
+        tag = max(range(n_tags), key=best.__getitem__)
+        path[last] = tag
+        for k in range(len(back) - 1, -1, -1):
+            tag = back[k][tag]
+            path[first + k] = tag
+        i = j + 1
+    return path
+
+
 class Tagger:
     """Tags names (``NAME``), places (``LOCATION``) and organisations (``ORG``) in short informal text."""
 
@@ -111,11 +166,8 @@ class Tagger:
         self._transition = weights.transition
         self._o_bias = np.float32(weights.o_bias)
         self._scale = weights.score_scale if weights.score_scale > 0 else 1.0
-        stay = min(float(self._transition[0, 0]), float(self._transition[-1, 0]))
-        lift = float(np.max(self._transition)) - stay
-        # If every token prefers O by more than this, no path can beat all-O (each non-O token changes at most
-        # three transitions, counting the start), so decoding is skipped.
-        self._skip_margin = np.float32(3.0 * max(lift, 0.0))
+        self._trans_rows = [[float(x) for x in row] for row in self._transition]
+        self._skip_margin = np.float32(local_gain(self._transition))
         self._lock = threading.Lock()
         self._rows: dict[tuple[str, int], int] = {}
         self._generation = 0
@@ -157,31 +209,32 @@ class Tagger:
     def emissions(self, tokens: list[Token]) -> FloatArray:
         """Emission scores (len(tokens), len(TAGS)), O bias and never-labelled kinds applied."""
         n = len(tokens)
-        index = np.empty(n + 4, dtype=np.int64)
         while True:
             generation = self._generation
-            index[0] = index[1] = self._row(*BOS)
-            index[n + 2] = index[n + 3] = self._row(*EOS)
-            row = self._row
-            for i, tok in enumerate(tokens):
-                index[i + 2] = row(tok.text, tok.kind)
-            rows = self._table[index]
-            if generation == self._generation:  # the cache was not cleared half-way through this text
-                break
+            get = self._rows.get
+            cached = [get((tok.text, tok.kind)) for tok in tokens]
+            found = [
+                self._row(tok.text, tok.kind) if r is None else r for tok, r in zip(tokens, cached, strict=True)
+            ]
+            bos, eos = self._row(*BOS), self._row(*EOS)
+            if generation == self._generation:
+                break  # the cache was not cleared half-way through this text
+        rows = self._table[[bos, bos, *found, eos, eos]]
         scores: FloatArray = (
             rows[0:n, 0] + rows[1 : n + 1, 1] + rows[2 : n + 2, 2] + rows[3 : n + 3, 3] + rows[4 : n + 4, 4]
         )
         scores[:, 0] += self._o_bias
-        for i, tok in enumerate(tokens):
-            if tok.kind in _NEVER_LABELLED:
-                scores[i, 1:] = _NEG
+        blocked = [i for i, tok in enumerate(tokens) if tok.kind in _NEVER_LABELLED]
+        if blocked:
+            scores[blocked, 1:] = _NEG
         return scores
 
     def _spans(self, tokens: list[Token], scores: FloatArray) -> list[EntitySpan]:
         margin = scores[:, 1:].max(axis=1) - scores[:, 0]
-        if float(margin.max()) < -self._skip_margin:
+        candidates = np.flatnonzero(margin > -self._skip_margin).tolist()
+        if not candidates:
             return []
-        path = viterbi(scores, self._transition)
+        path = segment_viterbi(scores, candidates, self._trans_rows)
         spans: list[EntitySpan] = []
         i, n = 0, len(path)
         while i < n:

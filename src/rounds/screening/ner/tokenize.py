@@ -12,9 +12,9 @@ the token's *normalized* form only (used for features), never in offsets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from enum import IntEnum
-from typing import Final
+from typing import Final, NamedTuple
 
 import regex
 
@@ -32,41 +32,40 @@ class Kind(IntEnum):
     ALNUM = 9
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     start: int
     end: int
     text: str  # normalized surface form used for features
     kind: Kind
 
 
-_INVISIBLE: Final = regex.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
+_INVISIBLE: Final = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u034f\u180e]")
 
-# One alternative per token class; the order matters (URLs before words, handles before symbols).
-_TOKEN: Final = regex.compile(
+# One alternative per token class; the order matters (URLs before words, handles before symbols). Stdlib ``re``
+# (``[^\W\d_]`` is "a letter"): it is measurably faster than ``regex`` here, and this runs on every text.
+_TOKEN: Final = re.compile(
     r"""
     (?P<url>(?:https?://|www\.)\S+)
   | (?P<handle>@\w+)
   | (?P<hashtag>\#\w+)
-  | (?P<word>\p{L}[\p{L}\p{M}]*(?:['’](?!(?:s|t|ll|re|ve|d|m)\b)\p{L}[\p{L}\p{M}]*|-\p{L}[\p{L}\p{M}]*)*)
+  | (?P<word>[^\W\d_]+(?:['’](?!(?:s|t|ll|re|ve|d|m)\b)[^\W\d_]+|-[^\W\d_]+)*)
   | (?P<number>\d+(?:[.,:/]\d+)*)
   | (?P<alnum>\w+)
-  | (?P<punct>['’]\p{L}+|[.,!?;:"'“”‘’()\[\]{}…-]+)
-  | (?P<symbol>\X)
+  | (?P<punct>['’][^\W\d_]+|[.,!?;:"“”‘’()\[\]{}…'-]+)
+  | (?P<symbol>[^\w\s.,!?;:"“”‘’()\[\]{}…'-]+)
     """,
-    regex.VERBOSE,
+    re.VERBOSE,
 )
 _CAMEL: Final = regex.compile(r"\p{Lu}+(?=\p{Lu}\p{Ll})|\p{Lu}?\p{Ll}+|\p{Lu}+|\p{L}+|\d+|_+")
-_SPACE: Final = regex.compile(r"\s+")
 
 # Folded look-alike letters (Cyrillic and Greek capitals and small letters that render like Latin ones).
 _LOOKALIKE: Final = str.maketrans(
     "АВЕКМНОРСТХаеорсухіјѕԁΑΒΕΗΙΚΜΝΟΡΤΥΧοαινρτυ",
     "ABEKMHOPCTXaeopcyxijsdABEHIKMNOPTYXoaivptu",
 )
-_NON_ASCII_LETTER: Final = regex.compile(r"[\u0370-\u04ff]")
+_NON_ASCII_LETTER: Final = re.compile("[\u0370-\u04ff]")
 
-_KIND_OF_GROUP: Final = {
+_KIND_OF_GROUP: Final[dict[str | None, Kind]] = {
     "url": Kind.URL,
     "handle": Kind.HANDLE,
     "word": Kind.WORD,
@@ -85,12 +84,12 @@ def _normalize(surface: str) -> str:
 
 def _raw_tokens(text: str) -> list[Token]:
     out: list[Token] = []
+    append = out.append
+    kinds = _KIND_OF_GROUP
     for match in _TOKEN.finditer(text):
         group = match.lastgroup
         start, end = match.span()
         surface = match.group()
-        if group is None or surface.isspace():
-            continue
         if group == "hashtag":
             first = True
             for part in _CAMEL.finditer(surface, 1):
@@ -98,18 +97,22 @@ def _raw_tokens(text: str) -> list[Token]:
                 if piece.startswith("_"):
                     continue
                 kind = Kind.HASHTAG_FIRST if first else Kind.HASHTAG_PART
-                out.append(Token(start + part.start(), start + part.end(), _normalize(piece), kind))
+                append(Token(start + part.start(), start + part.end(), _normalize(piece), kind))
                 first = False
-            continue
-        if group == "url" or group == "handle":
-            out.append(Token(start, end, surface, _KIND_OF_GROUP[group]))
-            continue
-        out.append(Token(start, end, _normalize(surface), _KIND_OF_GROUP[group]))
+        elif group == "url" or group == "handle" or surface.isascii():
+            append(Token(start, end, surface, kinds[group]))
+        else:
+            append(Token(start, end, _normalize(surface), kinds[group]))
     return out
+
+
+_SPACED_HINT: Final = re.compile(r"(?<!\w)[^\W\d_][ .][^\W\d_][ .][^\W\d_](?!\w)")
 
 
 def _merge_spaced(tokens: list[Token], text: str) -> list[Token]:
     """Merge runs of >= 3 single letters separated by one space or one dot into one SPACED token."""
+    if not _SPACED_HINT.search(text):
+        return tokens
     out: list[Token] = []
     i = 0
     n = len(tokens)
@@ -160,7 +163,3 @@ def tokenize(text: str) -> list[Token]:
         end = keep[tok.end - 1] + 1 if tok.end > tok.start else start
         mapped.append(Token(start, end, tok.text, tok.kind))
     return mapped
-
-
-def collapse_space(text: str) -> str:
-    return _SPACE.sub(" ", text)
