@@ -165,7 +165,8 @@ class ContactRecognizer:
         text = prepared.folded
         out: list[Finding] = []
         emails: list[tuple[int, int]] = []
-        for match in _EMAIL.finditer(text):
+        has_at = "@" in text
+        for match in _EMAIL.finditer(text) if has_at else ():
             emails.append(match.span())
             org = match.group().lower() in context.org_contacts
             item = finding(
@@ -180,7 +181,7 @@ class ContactRecognizer:
             )
             item.organizational = org
             out.append(item)
-        for match in _URL.finditer(text):
+        for match in _URL.finditer(text) if "." in text else ():
             start, end = match.span()
             if any(a <= start < b for a, b in emails):
                 continue
@@ -204,7 +205,7 @@ class ContactRecognizer:
             item = finding(start, end, SpanType.URL, self.name, rule, explanation, score)
             item.organizational = org and not fundraiser
             out.append(item)
-        for match in _HANDLE.finditer(text):
+        for match in _HANDLE.finditer(text) if has_at else ():
             org = match.group().lower() in context.org_handles
             item = finding(
                 *match.span(),
@@ -217,6 +218,8 @@ class ContactRecognizer:
             item.organizational = org
             out.append(item)
         for pattern in (_IPV4, _IPV6):
+            if (pattern is _IPV4 and "." not in text) or (pattern is _IPV6 and "::" not in text and text.count(":") < 3):
+                continue
             for match in pattern.finditer(text):
                 if pattern is _IPV6 and match.group().count(":") < 3:
                     continue
@@ -247,6 +250,8 @@ class NumberRecognizer:
         text = prepared.folded
         out: list[Finding] = []
         taken: list[tuple[int, int]] = []
+        if not _HAS_DIGIT.search(text):
+            return self._biometric(text)
 
         def free(start: int, end: int) -> bool:
             return not any(start < b and a < end for a, b in taken)
@@ -401,20 +406,24 @@ class NumberRecognizer:
                     0.6,
                 )
             )
-        for match in _BIOMETRIC.finditer(text):
-            add(
-                finding(
-                    *match.span(),
-                    SpanType.BIOMETRIC,
-                    self.name,
-                    "keyword.biometric",
-                    "Biometric data and full-face photos are identifiers under HIPAA.",
-                    0.8,
-                )
-            )
+        out.extend(self._biometric(text))
         return out
 
+    def _biometric(self, text: str) -> list[Finding]:
+        return [
+            finding(
+                *match.span(),
+                SpanType.BIOMETRIC,
+                self.name,
+                "keyword.biometric",
+                "Biometric data and full-face photos are identifiers under HIPAA.",
+                0.8,
+            )
+            for match in _BIOMETRIC.finditer(text)
+        ]
 
+
+_HAS_DIGIT = re.compile(r"\d")
 _DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}")
 _MEASURE = re.compile(r"\s*(?:mg|mcg|ml|units?|%|mmhg|bpm|kg|lbs?)\b", _I)
 

@@ -22,7 +22,7 @@ _PATIENT_CUES = frozenset(
 _PRAY = re.compile(
     r"\b(?:pray(?:ing)?\s+for|prayers?\s+(?:for|to)|thoughts\s+(?:are\s+)?with|recen\s+por|oren\s+por|"
     r"happy\s+(?:\d{1,3}(?:st|nd|rd|th)\s+)?birthday(?:\s+to)?|get\s+well(?:\s+soon)?|rip|rest\s+in\s+peace|"
-    r"welcome\s+(?:back|home)|feliz\s+cumplea[ñn]os|named|called|goes\s+by)\s+$",
+    r"welcome\s+(?:back|home)|feliz\s+cumplea[ñn]os|named|called|goes\s+by)\s+",
     re.IGNORECASE,
 )
 _HASHTAG = re.compile(r"#([A-Za-zÀ-ÿ]+)")
@@ -74,6 +74,7 @@ class NameRecognizer:
         tokens = prepared.tokens
         out: list[Finding] = []
         claimed: set[int] = set()
+        cue_positions = {match.end() for match in _PRAY.finditer(text)}
 
         def emit(first: int, last: int, rule: str, explanation: str, score: float, staff: bool = False) -> None:
             start = tokens[first].start
@@ -150,7 +151,7 @@ class NameRecognizer:
                     )
                     continue
             # 2. After a patient cue: "pt J. Parrish", "patient AC", "pray for tasha"
-            cue = previous in _PATIENT_CUES or bool(_PRAY.search(text, 0, token.start))
+            cue = previous in _PATIENT_CUES or token.start in cue_positions
             if cue and token.text[:1].isalpha() and lower not in COMMON_WORDS:
                 if (
                     _name_shaped(token.text)
@@ -194,7 +195,7 @@ class NameRecognizer:
                     emit(index, index, "context.name_before_room", "A first name placed in a room or unit.", 0.7)
                     continue
             # 5. Leetspeak: "J0hn", "M4ria"
-            if any(c.isdigit() for c in token.text) and token.text[:1].isalpha():
+            if not token.text.isalpha() and token.text[:1].isalpha() and any(c.isdigit() for c in token.text):
                 unleet = token.lower.translate(_LEET)
                 if unleet.isalpha() and self._known_first(unleet) and unleet not in COMMON_WORDS:
                     emit(index, index, "lexicon.leetspeak", "A first name spelled with digits.", 0.75)

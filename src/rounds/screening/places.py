@@ -94,6 +94,29 @@ _NEIGHBORHOOD = re.compile(
     r"\b(?:[A-Z][\w'-]*\s+){1,2}(?:Heights|Park|Hills|Village|Gardens|Estates|Acres|Manor|Meadows|Springs|Township|"
     r"Borough|County|Parish|Creek|Ridge|Valley|Beach|Harbor|Falls)\b"
 )
+_HAS_DIGIT = re.compile(r"\d")
+_ROOM_GATE = (
+    "room", "rm ", "bed", "bay", "trauma", "stretcher", "cubic", "crib", "isolette", "resus", "cama", "habitaci",
+    "cuarto", "hab", "sala",
+)
+_UNIT_GATE = ("team", "unit", "ward", "pod", "piso", "planta", "wing", "module", "zone")
+_FACILITY_GATE = (
+    "hospital", "medical", "med ", "health", "clinic", "infirmary", "hospice", "urgent", "cancer", "surg",
+    "children", "memorial", "regional", "general", "sanatorium", "nursing", "rehab", "care", "clínica",
+)
+_ADDRESS_GATE = ("calle", "avenida", "av.", "colonia", "col.")
+_SCHOOL_GATE = (
+    "elementary", "school", "high", "academy", "prep", "montessori", "university", "college", "escuela",
+    "colegio", "primaria", "secundaria",
+)
+_WORKPLACE_GATE = (
+    "plant", "factory", "mill", "mine", "warehouse", "refinery", "distribution", "depot", "shipyard", "yard",
+    "site", "campus",
+)
+_NEIGHBORHOOD_GATE = (
+    "heights", "park", "hills", "village", "gardens", "estates", "acres", "manor", "meadows", "springs",
+    "township", "borough", "county", "parish", "creek", "ridge", "valley", "beach", "harbor", "falls",
+)
 _LOCATION_PREPOSITIONS = frozenset(
     {"in", "from", "at", "near", "to", "outside", "around", "of", "into", "en", "de", "desde", "cerca", "visiting"}
 )
@@ -139,9 +162,11 @@ class PlaceRecognizer:
         self._cities = city_automaton()
 
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
-        text = prepared.folded
+        text, lower = prepared.folded, prepared.lower
         out: list[Finding] = []
-        for match in _ROOM.finditer(text):
+        digit = bool(_HAS_DIGIT.search(text))
+        rooms = _ROOM.finditer(text) if digit or any(w in lower for w in _ROOM_GATE) else ()
+        for match in rooms:
             window = text[max(0, match.start() - 40) : match.end() + 40]
             if _NOT_PATIENT_ROOM.search(window):
                 continue
@@ -155,7 +180,8 @@ class PlaceRecognizer:
                     0.9,
                 )
             )
-        for match in _UNIT.finditer(text):
+        units = _UNIT.finditer(text) if digit or any(w in lower for w in _UNIT_GATE) else ()
+        for match in units:
             out.append(
                 finding(
                     *match.span(),
@@ -166,7 +192,8 @@ class PlaceRecognizer:
                     0.8,
                 )
             )
-        for match in _FACILITY.finditer(text):
+        facilities = _FACILITY.finditer(text) if any(w in lower for w in _FACILITY_GATE) else ()
+        for match in facilities:
             start, end = match.span()
             words = match.group().split()
             while words and words[0].lower() in _FACILITY_STOP_FIRST:
@@ -187,15 +214,24 @@ class PlaceRecognizer:
             )
             item.organizational = org
             out.append(item)
-        for pattern, rule, explanation in (
-            (_ADDRESS, "pattern.address", "A street address identifies a household."),
-            (_SCHOOL, "pattern.school", "A school narrows down who a person is."),
-            (_WORKPLACE, "pattern.workplace", "A named workplace narrows down who a person is."),
-            (_NEIGHBORHOOD, "pattern.neighborhood", "A neighbourhood or town is geography below state level."),
+        for pattern, rule, explanation, gate in (
+            (_ADDRESS, "pattern.address", "A street address identifies a household.", _ADDRESS_GATE),
+            (_SCHOOL, "pattern.school", "A school narrows down who a person is.", _SCHOOL_GATE),
+            (_WORKPLACE, "pattern.workplace", "A named workplace narrows down who a person is.", _WORKPLACE_GATE),
+            (
+                _NEIGHBORHOOD,
+                "pattern.neighborhood",
+                "A neighbourhood or town is geography below state level.",
+                _NEIGHBORHOOD_GATE,
+            ),
         ):
+            if pattern is _ADDRESS and digit:
+                pass
+            elif not any(w in lower for w in gate):
+                continue
             for match in pattern.finditer(text):
                 out.append(finding(*match.span(), SpanType.LOCATION, self.name, rule, explanation, 0.8))
-        for match in _ZIP.finditer(text):
+        for match in _ZIP.finditer(text) if digit else ():
             out.append(
                 finding(
                     *match.span(1),

@@ -24,7 +24,7 @@ _HOLIDAY = (
     r"Nochebuena|Navidad|A[ñn]o\s+Nuevo|D[ií]a\s+de\s+(?:Muertos|Reyes|la\s+Madre)"
 )
 
-_DATE = re.compile(
+_NUMERIC_DATE = re.compile(
     r"|".join(
         (
             # ISO and year-first
@@ -39,16 +39,27 @@ _DATE = re.compile(
             r"\b" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r"\.?(?:,?\s+(?:19|20)\d{2})?\b",
             # Month year
             r"\b" + _MONTH + r"\.?,?\s+(?:19|20)\d{2}\b",
-            # Weekdays with an optional anchor
-            r"(?i:\b(?:(?:last|next|this|past|early|late|on)\s+)?" + _WEEKDAY + r"s?\b)",
-            r"\b(?:" + _HOLIDAY + r")\b",
             # Spanish
             r"(?i:\b\d{1,2}\s+de\s+" + _MES + r"(?:\s+(?:de|del)\s+\d{4})?\b)",
             r"(?i:\b" + _MES + r"\s+(?:de|del)\s+\d{4}\b)",
+        )
+    )
+)
+_WORD_DATE = re.compile(
+    r"|".join(
+        (
+            # Weekdays with an optional anchor
+            r"(?i:\b(?:(?:last|next|this|past|early|late|on)\s+)?" + _WEEKDAY + r"s?\b)",
+            r"\b(?:" + _HOLIDAY + r")\b",
             r"(?i:\b(?:el\s+)?(?:lunes|martes|mi[eé]rcoles|jueves|viernes|s[aá]bado|domingo)(?:\s+pasado)?\b)",
         )
     )
 )
+_WORD_DATE_GATE = (
+    "day", "christmas", "easter", "halloween", "thanksgiving", "navidad", "nochebuena", "año nuevo", "ano nuevo",
+    "lunes", "martes", "miércoles", "miercoles", "jueves", "viernes", "sábado", "sabado", "domingo",
+)
+_HAS_DIGIT = re.compile(r"\d")
 _NOT_DATE_AFTER = re.compile(r"\s*(?:tabs?|tablets?|cups?|doses?|of\s+(?:a|the)|mg|ml|pills?|inch|mile)\b", _I)
 _NOT_DATE_BEFORE = re.compile(r"(?:bp|blood pressure|score|ratio|rated|gave it|out of)\s*$", _I)
 
@@ -97,7 +108,13 @@ class DateRecognizer:
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
         text = prepared.folded
         out: list[Finding] = []
-        for match in _DATE.finditer(text):
+        matches: list[re.Match[str]] = []
+        if _HAS_DIGIT.search(text):
+            matches.extend(_NUMERIC_DATE.finditer(text))
+        lower = prepared.lower
+        if any(word in lower for word in _WORD_DATE_GATE):
+            matches.extend(_WORD_DATE.finditer(text))
+        for match in matches:
             start, end = match.span()
             value = match.group()
             if value[0].isdigit() and "/" in value and value.count("/") == 1:
@@ -133,6 +150,8 @@ class AgeRecognizer:
 
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
         out: list[Finding] = []
+        if not _HAS_DIGIT.search(prepared.folded) and " old" not in prepared.lower:
+            return out
         for match in _AGE.finditer(prepared.folded):
             group = next(name for name, value in match.groupdict().items() if value is not None)
             start, end = match.span()

@@ -8,6 +8,7 @@ on the folded string; :meth:`Prepared.span` maps a folded span back to the calle
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -80,9 +81,16 @@ def _fold_char(char: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _fold_cached(char: str) -> str | None:
+    return _fold_char(char)
+
+
 def prepare(text: str) -> Prepared:
     """Fold ``text`` for matching and tokenize it once."""
     if text.isascii() and not _has_control(text):
+        folded, index = text, None
+    elif all(_fold_cached(char) is None for char in set(text) if not char.isascii()) and not _has_control(text):
         folded, index = text, None
     else:
         pieces: list[str] = []
@@ -93,7 +101,7 @@ def prepare(text: str) -> Prepared:
                 pieces.append(char)
                 positions.append(position)
                 continue
-            replacement = _fold_char(char)
+            replacement = _fold_cached(char)
             if replacement is None:
                 pieces.append(char)
                 positions.append(position)
