@@ -96,6 +96,7 @@ def default_registry() -> Registry:
     from rounds.connectors.file_import.client import FileImportConnector
     from rounds.connectors.mastodon.client import MastodonConnector, MastodonStreamConnector
     from rounds.connectors.reddit.client import RedditConnector
+    from rounds.connectors.rss.client import FeedConnector
     from rounds.connectors.x.client import XRecentSearchConnector
 
     registry = Registry()
@@ -104,4 +105,5 @@ def default_registry() -> Registry:
     registry.register(RedditConnector)
     registry.register(MastodonConnector)
     registry.register(MastodonStreamConnector)
+    registry.register(FeedConnector)
     return registry
