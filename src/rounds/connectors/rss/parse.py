@@ -91,7 +91,10 @@ def parse_feed(raw: RawPayload) -> ParseResult:
         headers["content-type"] = raw.meta["content_type"]
     document = feedparser.parse(raw.body, response_headers=headers, sanitize_html=True)
     entries = list(document.get("entries") or [])
-    if document.get("bozo") and not entries:
+    feed_title = document.get("feed", {}).get("title")
+    title = feed_title if isinstance(feed_title, str) else None
+    result = parse_items(raw, entries, lambda entry: entry_post(entry, feed_url, raw.fetched_at, title))
+    if document.get("bozo") and not result.posts:
         problem = document.get("bozo_exception")
         reason = f"malformed feed: {type(problem).__name__}: {problem}" if problem else "malformed feed"
         return ParseResult.failure(reason[:500], platform=raw.platform, kind=raw.kind)
@@ -99,9 +102,7 @@ def parse_feed(raw: RawPayload) -> ParseResult:
         return ParseResult.failure(
             "not a feed: no channel and no entries", platform=raw.platform, kind=raw.kind
         )
-    feed_title = document.get("feed", {}).get("title")
-    title = feed_title if isinstance(feed_title, str) else None
-    return parse_items(raw, entries, lambda entry: entry_post(entry, feed_url, raw.fetched_at, title))
+    return result
 
 
 PARSERS = {KIND_FEED: parse_feed}
