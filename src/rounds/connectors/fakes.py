@@ -133,3 +133,38 @@ class FakeServer:
 
     def seen(self, path: str) -> list[Seen]:
         return [request for request in self.requests if request.path == path]
+
+
+class FakeWebSocketServer:
+    """A WebSocket server on 127.0.0.1 that sends the given text frames to each client, then closes.
+
+    ``paths`` records the request path (with query) of each connection.
+    """
+
+    def __init__(self, frames: list[str]) -> None:
+        from websockets.sync.server import ServerConnection, serve
+
+        self.frames = frames
+        self.paths: list[str] = []
+
+        def handler(connection: ServerConnection) -> None:
+            request = connection.request
+            self.paths.append(request.path if request is not None else "")
+            for frame in self.frames:
+                connection.send(frame)
+            connection.close()
+
+        self.server = serve(handler, "127.0.0.1", 0)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        port = self.server.socket.getsockname()[1]
+        return f"ws://127.0.0.1:{port}"
+
+    def start(self) -> FakeWebSocketServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()

@@ -93,6 +93,7 @@ class Registry:
 
 def default_registry() -> Registry:
     """All built-in connectors; one line each."""
+    from rounds.connectors.bluesky.client import BlueskyJetstreamConnector, BlueskySearchConnector
     from rounds.connectors.file_import.client import FileImportConnector
     from rounds.connectors.mastodon.client import MastodonConnector, MastodonStreamConnector
     from rounds.connectors.reddit.client import RedditConnector
@@ -106,4 +107,6 @@ def default_registry() -> Registry:
     registry.register(MastodonConnector)
     registry.register(MastodonStreamConnector)
     registry.register(FeedConnector)
+    registry.register(BlueskyJetstreamConnector)
+    registry.register(BlueskySearchConnector)
     return registry
