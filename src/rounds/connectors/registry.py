@@ -99,6 +99,7 @@ def default_registry() -> Registry:
     from rounds.connectors.reddit.client import RedditConnector
     from rounds.connectors.rss.client import FeedConnector
     from rounds.connectors.x.client import XRecentSearchConnector
+    from rounds.connectors.youtube.client import YouTubeCommentsConnector
 
     registry = Registry()
     registry.register(FileImportConnector)
@@ -109,4 +110,5 @@ def default_registry() -> Registry:
     registry.register(FeedConnector)
     registry.register(BlueskyJetstreamConnector)
     registry.register(BlueskySearchConnector)
+    registry.register(YouTubeCommentsConnector)
     return registry

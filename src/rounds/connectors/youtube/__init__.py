@@ -1,0 +1,5 @@
+"""YouTube Data API v3 comment threads."""
+
+from rounds.connectors.youtube.client import YouTubeCommentsConnector
+
+__all__ = ["YouTubeCommentsConnector"]
