@@ -329,7 +329,7 @@ def main() -> None:
     gold = read_jsonl(args.data / "screening_dev" / "btc_names_dev.jsonl")
     margins: list[float] = []
     best: tuple[float, float, dict[str, Any]] | None = None
-    for o_bias in [round(x, 2) for x in np.arange(-6.0, 4.01, 0.5)]:
+    for o_bias in [round(x, 2) for x in np.arange(-40.0, 10.01, 2.5)]:
         tagger = build_tagger(Weights(w, t, o_bias, 1.0, meta), stats, gazetteer)
         found = tagger.tag_many([g["text"] for g in gold])
         m = dev_metrics(scorer, gold, found)

@@ -214,7 +214,8 @@ class Tagger:
             get = self._rows.get
             cached = [get((tok.text, tok.kind)) for tok in tokens]
             found = [
-                self._row(tok.text, tok.kind) if r is None else r for tok, r in zip(tokens, cached, strict=True)
+                self._row(tok.text, tok.kind) if r is None else r
+                for tok, r in zip(tokens, cached, strict=True)
             ]
             bos, eos = self._row(*BOS), self._row(*EOS)
             if generation == self._generation:
