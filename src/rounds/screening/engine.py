@@ -50,10 +50,27 @@ RECOGNIZERS: tuple[Callable[[], Recognizer], ...] = (
 
 # When two identifier spans overlap, the higher priority wins (exact patterns before lexicons and models).
 _PRIORITY = {
-    SpanType.EMAIL: 0, SpanType.URL: 1, SpanType.HANDLE: 2, SpanType.SSN: 3, SpanType.PHONE: 4, SpanType.FAX: 4,
-    SpanType.MRN: 5, SpanType.HEALTH_PLAN: 5, SpanType.ACCOUNT: 5, SpanType.LICENSE: 5, SpanType.VEHICLE: 5,
-    SpanType.DEVICE: 5, SpanType.IP: 5, SpanType.OTHER_ID: 6, SpanType.ROOM_BED: 7, SpanType.AGE: 8,
-    SpanType.DATE: 9, SpanType.FACILITY_UNIT: 10, SpanType.LOCATION: 11, SpanType.NAME: 12, SpanType.BIOMETRIC: 13,
+    SpanType.EMAIL: 0,
+    SpanType.URL: 1,
+    SpanType.HANDLE: 2,
+    SpanType.SSN: 3,
+    SpanType.PHONE: 4,
+    SpanType.FAX: 4,
+    SpanType.MRN: 5,
+    SpanType.HEALTH_PLAN: 5,
+    SpanType.ACCOUNT: 5,
+    SpanType.LICENSE: 5,
+    SpanType.VEHICLE: 5,
+    SpanType.DEVICE: 5,
+    SpanType.IP: 5,
+    SpanType.OTHER_ID: 6,
+    SpanType.ROOM_BED: 7,
+    SpanType.AGE: 8,
+    SpanType.DATE: 9,
+    SpanType.FACILITY_UNIT: 10,
+    SpanType.LOCATION: 11,
+    SpanType.NAME: 12,
+    SpanType.BIOMETRIC: 13,
 }
 
 
@@ -132,9 +149,9 @@ class Screener:
                 reasons = reasons[1:]
         all_findings = sorted([*findings, *judged.extra], key=lambda f: (f.start, f.end))
         template = None
-        if parsed_kind.answers_someone and (verdict is not Verdict.OK or judged.relationship_confirmation):
-            template = offline_template(self.profile)
-        elif parsed_kind.answers_someone:
+        if (
+            parsed_kind.answers_someone and (verdict is not Verdict.OK or judged.relationship_confirmation)
+        ) or parsed_kind.answers_someone:
             template = offline_template(self.profile)
         return Screening(
             verdict=verdict,
@@ -156,7 +173,8 @@ class Screener:
             if isinstance(item, str):
                 results.append(self.screen(item))
             else:
-                results.append(self.screen(item.get("text"), item.get("kind") or Kind.POST, item.get("context")))  # type: ignore[arg-type]
+                text: Any = item.get("text")
+                results.append(self.screen(text, item.get("kind") or Kind.POST, item.get("context")))
         return results
 
     def _findings(self, text: str, context: Context) -> list[Finding]:
@@ -167,7 +185,7 @@ class Screener:
         for recognizer in self.recognizers:
             try:
                 raw.extend(recognizer.find(prepared, context))
-            except Exception as error:  # noqa: BLE001 - fail closed: record and go on
+            except Exception as error:
                 logger.warning("screening component %s failed: %s", recognizer.name, type(error).__name__)
                 raw.append(
                     finding(

@@ -15,7 +15,8 @@ from rounds.screening.text import Prepared
 
 _I = re.IGNORECASE
 _NEGATION = re.compile(
-    r"\b(?:no|not|never|denies|denied|without|negative\s+for|ruled\s+out|free\s+of|sin|nunca)\s+(?:\w+\s+){0,2}$", _I
+    r"\b(?:no|not|never|denies|denied|without|negative\s+for|ruled\s+out|free\s+of|sin|nunca)\s+(?:\w+\s+){0,2}$",
+    _I,
 )
 _HYPOTHETICAL = re.compile(
     r"\b(?:if\s+you|if\s+your|signs?\s+of|symptoms?\s+of|risk\s+of|prevent(?:ing)?|awareness|screenings?\s+for|"
@@ -24,7 +25,9 @@ _HYPOTHETICAL = re.compile(
     _I,
 )
 # Medical shorthand that is a condition only in upper case ("PE", "MI", "ED" is not listed).
-_UPPER_ONLY = frozenset({"pe", "mi", "aids", "std", "tbi", "gsw", "dka", "chf", "copd", "uti", "rsv", "dnr", "pt"})
+_UPPER_ONLY = frozenset(
+    {"pe", "mi", "aids", "std", "tbi", "gsw", "dka", "chf", "copd", "uti", "rsv", "dnr", "pt"}
+)
 
 
 @functools.cache

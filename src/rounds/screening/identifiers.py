@@ -48,9 +48,13 @@ _URL = re.compile(
     r"|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:/[^\s<>\"']*)?",
     _I,
 )
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 _HANDLE = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
-_IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]\d)")
+_IPV4 = re.compile(
+    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]\d)"
+)
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?![\w:])", _I)
 
 _PHONE = re.compile(
@@ -218,7 +222,9 @@ class ContactRecognizer:
             item.organizational = org
             out.append(item)
         for pattern in (_IPV4, _IPV6):
-            if (pattern is _IPV4 and "." not in text) or (pattern is _IPV6 and "::" not in text and text.count(":") < 3):
+            if (pattern is _IPV4 and "." not in text) or (
+                pattern is _IPV6 and "::" not in text and text.count(":") < 3
+            ):
                 continue
             for match in pattern.finditer(text):
                 if pattern is _IPV6 and match.group().count(":") < 3:
@@ -270,7 +276,8 @@ class NumberRecognizer:
                     SpanType.SSN,
                     self.name,
                     "keyword.ssn",
-                    "A Social Security number." + ("" if valid else " (It fails the SSN rules but is labelled as one.)"),
+                    "A Social Security number."
+                    + ("" if valid else " (It fails the SSN rules but is labelled as one.)"),
                     0.99 if valid else 0.85,
                 )
             )
@@ -297,7 +304,11 @@ class NumberRecognizer:
                     continue
                 if span_type is SpanType.VEHICLE and len(value) == 17 and not vin_is_valid(value):
                     score = 0.8
-                elif span_type is SpanType.DEVICE and len(_digits(value)) == 15 and imei.is_valid(_digits(value)):
+                elif (
+                    span_type is SpanType.DEVICE
+                    and len(_digits(value)) == 15
+                    and imei.is_valid(_digits(value))
+                ):
                     score = 0.99
                 else:
                     score = 0.92
@@ -367,7 +378,9 @@ class NumberRecognizer:
                 "pattern.fax" if is_fax else "pattern.phone",
                 "The organization's own public number."
                 if org
-                else ("A fax number identifies its owner." if is_fax else "A phone number identifies its owner."),
+                else (
+                    "A fax number identifies its owner." if is_fax else "A phone number identifies its owner."
+                ),
                 0.96,
             )
             item.organizational = org

@@ -16,9 +16,22 @@ POLICY_COMPONENT = "policy.rules.v1"
 
 DIRECT_TYPES = frozenset(
     {
-        SpanType.NAME, SpanType.HANDLE, SpanType.PHONE, SpanType.FAX, SpanType.EMAIL, SpanType.URL, SpanType.IP,
-        SpanType.SSN, SpanType.MRN, SpanType.HEALTH_PLAN, SpanType.ACCOUNT, SpanType.LICENSE, SpanType.VEHICLE,
-        SpanType.DEVICE, SpanType.OTHER_ID, SpanType.BIOMETRIC,
+        SpanType.NAME,
+        SpanType.HANDLE,
+        SpanType.PHONE,
+        SpanType.FAX,
+        SpanType.EMAIL,
+        SpanType.URL,
+        SpanType.IP,
+        SpanType.SSN,
+        SpanType.MRN,
+        SpanType.HEALTH_PLAN,
+        SpanType.ACCOUNT,
+        SpanType.LICENSE,
+        SpanType.VEHICLE,
+        SpanType.DEVICE,
+        SpanType.OTHER_ID,
+        SpanType.BIOMETRIC,
     }
 )
 # Quasi-identifier weights (docs/screening.md). A score of 2 or more identifies a patient.
@@ -35,11 +48,11 @@ QUASI_BLOCK = 2.0
 _PATIENT_CUE = re.compile(
     r"\b(?:patients?|pts?|paciente|frequent\s+flyer|our\s+(?:little|sweet|favorite|favourite)\b|little\s+(?:guy|girl|one|man|lady)|"
     r"the\s+one\s+with|(?:guy|lady|man|woman|kid|baby|girl|boy|gentleman|grandpa|grandma)\s+(?:in|on|from|with)\b|"
-    r"had\s+an?\s+\d|had\s+an?\s+(?:guy|lady|man|woman|kid|teen|toddler)|rang\s+the\s+bell|admitted|discharged|"
+    r"had\s+an?\s+\d+|had\s+an?\s+(?:guy|lady|man|woman|kid|teen|toddler)|rang\s+the\s+bell|admitted|discharged|"
     r"went\s+home|finally\s+(?:stable|ate|home|walked|extubated)|is\s+back\s+(?:in|on)|back\s+on\b|"
     r"(?:she|he|they)\s+(?:was|were|is|are)\s+(?:our|my)\s+patient|pray(?:ing)?\s+for|prayers\s+for|recen\s+por|"
     r"journey|story|sharing\b|testimonial|gofundme|caringbridge|tuve\s+un|mi\s+paciente|"
-    r"(?:his|her|their)\s+(?:family|wife|husband|mom|dad|son|daughter)|surgery|icu|er\b|ed\b|in\s+(?:room|bed|bay|trauma))\b",
+    r"(?:his|her|their)\s+(?:family|wife|husband|mom|dad|son|daughter)|in\s+(?:room|bed|bay|trauma))\b",
     _I,
 )
 _SELF_HEALTH = re.compile(
@@ -47,6 +60,18 @@ _SELF_HEALTH = re.compile(
     r"i\s+(?:was|am)\s+diagnosed|i\s+had\b|i\s+have\b|my\s+(?:morphine|therapy|meds|medication|refill|doctor|dr|surgery|"
     r"appointment|diagnosis|anxiety|depression|migraines?|own)|asking\s+for\s+me|from\s+a\s+nurse\s+with|"
     r"a\s+nurse\s+with|back\s+at\s+work\s+after\s+my|i'?m\s+(?:still\s+)?a\s+nurse)\b",
+    _I,
+)
+_MERE_CUES = frozenset(
+    {"patient", "pt", "paciente", "a patient", "the patient", "our patient", "my patient", "mi paciente"}
+)
+_DEPARTMENT = re.compile(
+    r"\bpatient\s+(?:relations|experience|advocacy|advocate|liaison|portal|services|financial|access|family\s+services)\b",
+    _I,
+)
+_ORG_CONTACT_CUE = re.compile(
+    r"\b(?:call|contact|reach|text|email|e-mail|visit|dm|message)\s+(?:us|our|the|patient|at|a|nurse)\b|"
+    r"\b(?:nurse\s+line|our\s+team|patient\s+(?:relations|experience|advocacy|liaison))\b|\bto\s+schedule\b",
     _I,
 )
 _THIRD_PARTY_SELF = re.compile(r"\bmy\s+(?:patient|pt)\b|\bour\s+patient\b", _I)
@@ -122,7 +147,9 @@ _RARE_EVENT = re.compile(
     r"celebrity|famous|viral|news|tv|only\s+one)\b",
     _I,
 )
-_STORY_CUE = re.compile(r"\b(?:story|journey|testimonial|sharing|shared|thank\s+you\s+to\s+the\s+\w+\s+family)\b", _I)
+_STORY_CUE = re.compile(
+    r"\b(?:story|journey|testimonial|sharing|shared|thank\s+you\s+to\s+the\s+\w+\s+family)\b", _I
+)
 
 
 @dataclass(slots=True)
@@ -139,7 +166,8 @@ def _active_health(findings: list[Finding]) -> list[Finding]:
     return [
         f
         for f in findings
-        if f.type in (SpanType.CONDITION, SpanType.MEDICATION, SpanType.CARE_EVENT) and ".negated" not in f.rule
+        if f.type in (SpanType.CONDITION, SpanType.MEDICATION, SpanType.CARE_EVENT)
+        and ".negated" not in f.rule
     ]
 
 
@@ -164,8 +192,16 @@ def quasi_score(findings: list[Finding], text: str) -> float:
 def _identifying(findings: list[Finding], text: str) -> tuple[list[str], float]:
     """Reasons that make a patient identifiable, and the quasi-identifier score."""
     reasons: list[str] = []
+    org_contact = _ORG_CONTACT_CUE.search(text)
     for item in findings:
         if item.organizational:
+            continue
+        if (
+            org_contact
+            and item.type in (SpanType.PHONE, SpanType.EMAIL, SpanType.URL, SpanType.FAX)
+            and item.start >= org_contact.start()
+            and item.rule != "pattern.url.fundraiser"
+        ):
             continue
         value = text[item.start : item.end]
         if item.type in DIRECT_TYPES:
@@ -176,7 +212,11 @@ def _identifying(findings: list[Finding], text: str) -> tuple[list[str], float]:
             reasons.append("an age over 89")
         elif item.type is SpanType.DATE and item.rule == "pattern.date":
             reasons.append("an exact date")
-        elif item.type is SpanType.LOCATION and item.rule in ("pattern.address", "pattern.zip", "pattern.school"):
+        elif item.type is SpanType.LOCATION and item.rule in (
+            "pattern.address",
+            "pattern.zip",
+            "pattern.school",
+        ):
             reasons.append("a street address, ZIP code or school")
     score = quasi_score(findings, text)
     if score >= QUASI_BLOCK:
@@ -192,12 +232,22 @@ def judge(
     context_findings: list[Finding],
     policy: Policy,
 ) -> Judgment:
-    health = _active_health(findings)
+    text_for_cues = _DEPARTMENT.sub(" ", text)
+    health = [
+        f
+        for f in _active_health(findings)
+        if not (f.type is SpanType.CARE_EVENT and text[f.start : f.end].lower() in _MERE_CUES)
+        and not _DEPARTMENT.match(text, f.start)
+    ]
     identifiers = [f for f in findings if f.type.identifier]
     people = [f for f in identifiers if f.type in (SpanType.NAME, SpanType.HANDLE) and not f.organizational]
     has_room = any(f.type is SpanType.ROOM_BED for f in identifiers)
-    support_tag = bool(_SUPPORT_HASHTAG.search(text)) and any(f.rule == "hashtag.name" for f in identifiers)
-    patient_cue = bool(_PATIENT_CUE.search(text))
+    support_tag = any(
+        f.type is SpanType.NAME and m.start() <= f.start < m.end()
+        for m in _SUPPORT_HASHTAG.finditer(text)
+        for f in identifiers
+    )
+    patient_cue = bool(_PATIENT_CUE.search(text_for_cues))
     self_health = bool(_SELF_HEALTH.search(text)) and not _THIRD_PARTY_SELF.search(text)
     fundraiser = any(f.rule == "pattern.url.fundraiser" for f in identifiers)
     strong_health = [f for f in health if ".generic" not in f.rule]
@@ -227,7 +277,9 @@ def judge(
         if about_patient:
             if identifying:
                 verdict = Verdict.BLOCK
-                reasons.append("A specific patient's health or care is identifiable: " + ", ".join(identifying) + ".")
+                reasons.append(
+                    "A specific patient's health or care is identifiable: " + ", ".join(identifying) + "."
+                )
             elif verdict is not Verdict.BLOCK:
                 verdict = Verdict.WARN
                 reasons.append(
@@ -239,15 +291,23 @@ def judge(
                     policy, "patient_story_authorization", verdict, reasons, extra, text, _STORY_CUE
                 )
         if kind.answers_someone and not relationship:
-            verdict, extra = _apply_rule(policy, "identifier_requests", verdict, reasons, extra, text, _IDENTIFIER_REQUEST)
+            verdict, extra = _apply_rule(
+                policy, "identifier_requests", verdict, reasons, extra, text, _IDENTIFIER_REQUEST
+            )
         verdict, extra = _apply_rule(policy, "medical_advice", verdict, reasons, extra, text, _MEDICAL_ADVICE)
-        if about_patient or _UNPROFESSIONAL.search(text) and patient_cue:
+        if about_patient or (_UNPROFESSIONAL.search(text) and patient_cue):
             verdict, extra = _apply_rule(
                 policy, "unprofessional_language", verdict, reasons, extra, text, _UNPROFESSIONAL
             )
         if _REVIEW_REQUEST.search(text):
-            verdict, extra = _apply_rule(policy, "review_incentives", verdict, reasons, extra, text, _INCENTIVE)
-        if kind in (Kind.POST, Kind.DRAFT) and _ENDORSEMENT.search(text) and not _EMPLOYMENT_DISCLOSURE.search(text):
+            verdict, extra = _apply_rule(
+                policy, "review_incentives", verdict, reasons, extra, text, _INCENTIVE
+            )
+        if (
+            kind in (Kind.POST, Kind.DRAFT)
+            and _ENDORSEMENT.search(text)
+            and not _EMPLOYMENT_DISCLOSURE.search(text)
+        ):
             verdict, extra = _apply_rule(
                 policy, "undisclosed_employment", verdict, reasons, extra, text, _ENDORSEMENT
             )
@@ -283,13 +343,14 @@ def _confirms_relationship(
             if item.type in (SpanType.CONDITION, SpanType.MEDICATION) and ".generic" not in item.rule:
                 if value in context_lower and _SECOND_PERSON.search(text):
                     confirms = True
-            elif item.type in (SpanType.FACILITY_UNIT, SpanType.ROOM_BED, SpanType.DATE) and value in context_lower:
+            elif (
+                item.type in (SpanType.FACILITY_UNIT, SpanType.ROOM_BED, SpanType.DATE)
+                and value in context_lower
+            ):
                 confirms = True
     if not confirms:
         return False
-    if _GENERIC_REPLY.search(text) and not _CONFIRMS.search(_GENERIC_REPLY.sub(" ", text)):
-        return False
-    return True
+    return not (_GENERIC_REPLY.search(text) and not _CONFIRMS.search(_GENERIC_REPLY.sub(" ", text)))
 
 
 def _apply_rule(

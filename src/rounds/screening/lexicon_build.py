@@ -31,9 +31,11 @@ def build(btc_folder: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     folder = Path(argv[0] if argv else "../shared/data/ner_social/btc")
     words = build(folder)
-    header = "# Common lower-case words from the Broad Twitter Corpus A/B/E/G (CC BY 4.0); see lexicon_build.py\n"
+    header = (
+        "# Common lower-case words from the Broad Twitter Corpus A/B/E/G (CC BY 4.0); see lexicon_build.py\n"
+    )
     OUTPUT.write_text(header + "\n".join(words) + "\n", encoding="utf-8")
-    print(f"wrote {len(words)} words to {OUTPUT}")  # noqa: T201 - a build script reports what it wrote
+    print(f"wrote {len(words)} words to {OUTPUT}")
     return 0
 
 

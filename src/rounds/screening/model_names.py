@@ -28,13 +28,15 @@ class ModelNameRecognizer:
         self._tagger: Any = None
         self.available = False
         try:
-            from rounds.screening.ner import load_tagger  # noqa: PLC0415 - optional sibling model
+            from rounds.screening.ner import load_tagger
 
             self._tagger = load_tagger()
             self.name = f"phi.ner_model.v1+{getattr(self._tagger, 'component', 'ner')}"
             self.available = True
-        except Exception as error:  # noqa: BLE001 - the model is optional; lexicons still run
-            logger.info("name/place model not loaded (%s); using lexicons and context only", type(error).__name__)
+        except Exception as error:
+            logger.info(
+                "name/place model not loaded (%s); using lexicons and context only", type(error).__name__
+            )
 
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
         if self._tagger is None:

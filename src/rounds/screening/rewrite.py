@@ -1,7 +1,7 @@
 """Safe rewrites: identifiers removed or generalized; the organization's own contacts stay.
 
 Replacements are chosen so that screening the rewrite again finds no new patient identifier (idempotence):
-"a patient", "a person in their 70s", "recently", "a room", "our unit", "[phone removed]".
+"a patient", "a person in their 70s", "recently", "[room removed]", "our unit", "[phone removed]".
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _REPLACEMENTS = {
     SpanType.OTHER_ID: "[number removed]",
     SpanType.LOCATION: "a nearby area",
     SpanType.FACILITY_UNIT: "our unit",
-    SpanType.ROOM_BED: "a room",
+    SpanType.ROOM_BED: "[room removed]",
     SpanType.DATE: "recently",
     SpanType.BIOMETRIC: "[identifying detail removed]",
 }
@@ -58,6 +58,10 @@ def rewrite(text: str, findings: list[Finding], patient_linked: bool) -> str:
             replacement = "the hospital"
         else:
             replacement = _REPLACEMENTS.get(item.type, "[removed]")
+        if item.end < len(pieces) and pieces[item.end].isalnum():
+            replacement += " "
+        if item.start > 0 and pieces[item.start - 1].isalnum():
+            replacement = " " + replacement
         pieces = pieces[: item.start] + replacement + pieces[item.end :]
     return pieces
 

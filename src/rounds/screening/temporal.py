@@ -14,7 +14,9 @@ _MONTH = (
     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|JAN(?:UARY)?|FEB(?:RUARY)?|MAR(?:CH)?|APR(?:IL)?|MAY|JUNE?|"
     r"JULY?|AUG(?:UST)?|SEPT?(?:EMBER)?|OCT(?:OBER)?|NOV(?:EMBER)?|DEC(?:EMBER)?)"
 )
-_MES = r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
+_MES = (
+    r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
+)
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
 _WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
 _HOLIDAY = (
@@ -56,11 +58,29 @@ _WORD_DATE = re.compile(
     )
 )
 _WORD_DATE_GATE = (
-    "day", "christmas", "easter", "halloween", "thanksgiving", "navidad", "nochebuena", "año nuevo", "ano nuevo",
-    "lunes", "martes", "miércoles", "miercoles", "jueves", "viernes", "sábado", "sabado", "domingo",
+    "day",
+    "christmas",
+    "easter",
+    "halloween",
+    "thanksgiving",
+    "navidad",
+    "nochebuena",
+    "año nuevo",
+    "ano nuevo",
+    "lunes",
+    "martes",
+    "miércoles",
+    "miercoles",
+    "jueves",
+    "viernes",
+    "sábado",
+    "sabado",
+    "domingo",
 )
 _HAS_DIGIT = re.compile(r"\d")
-_NOT_DATE_AFTER = re.compile(r"\s*(?:tabs?|tablets?|cups?|doses?|of\s+(?:a|the)|mg|ml|pills?|inch|mile)\b", _I)
+_NOT_DATE_AFTER = re.compile(
+    r"\s*(?:tabs?|tablets?|cups?|doses?|of\s+(?:a|the)|mg|ml|pills?|inch|mile)\b", _I
+)
 _NOT_DATE_BEFORE = re.compile(r"(?:bp|blood pressure|score|ratio|rated|gave it|out of)\s*$", _I)
 
 _NUMBER_WORDS = (
@@ -84,8 +104,15 @@ _AGE = re.compile(
     _I,
 )
 _WORD_VALUES = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-    "ninety": 90, "hundred": 100,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
 }
 
 
@@ -126,7 +153,11 @@ class DateRecognizer:
             lowered = value.lower()
             if lowered.startswith("on ") or lowered.startswith("el "):
                 start += 3
-            if lowered.startswith(("may ", "mar ")) and value[:3] in ("May", "Mar") and not value[4:5].isdigit():
+            if (
+                lowered.startswith(("may ", "mar "))
+                and value[:3] in ("May", "Mar")
+                and not value[4:5].isdigit()
+            ):
                 continue
             weekday = "day" in lowered and not any(ch.isdigit() for ch in value)
             out.append(

@@ -15,15 +15,74 @@ from dataclasses import dataclass, field
 
 # Look-alike letters seen in obfuscated names. Cyrillic and Greek capitals/lower-case that render as Latin.
 _CONFUSABLES = {
-    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t",
-    "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g", "ӏ": "l",
-    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
-    "У": "Y", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
-    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "τ": "t", "ι": "i", "κ": "k",
-    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
-    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
-    "‘": "'", "’": "'", "ʼ": "'", "“": '"', "”": '"', "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-",
-    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u3000": " ",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "і": "i",
+    "ј": "j",
+    "ѕ": "s",
+    "ԁ": "d",
+    "ɡ": "g",
+    "ӏ": "l",
+    "А": "A",
+    "В": "B",
+    "Е": "E",
+    "К": "K",
+    "М": "M",
+    "Н": "H",
+    "О": "O",
+    "Р": "P",
+    "С": "C",
+    "Т": "T",
+    "У": "Y",
+    "Х": "X",
+    "І": "I",
+    "Ј": "J",
+    "Ѕ": "S",
+    "α": "a",
+    "ο": "o",
+    "ρ": "p",
+    "ν": "v",
+    "τ": "t",
+    "ι": "i",
+    "κ": "k",
+    "Α": "A",
+    "Β": "B",
+    "Ε": "E",
+    "Ζ": "Z",
+    "Η": "H",
+    "Ι": "I",
+    "Κ": "K",
+    "Μ": "M",
+    "Ν": "N",
+    "Ο": "O",
+    "Ρ": "P",
+    "Τ": "T",
+    "Υ": "Y",
+    "Χ": "X",
+    "‘": "'",
+    "’": "'",
+    "ʼ": "'",
+    "“": '"',
+    "”": '"',
+    "‐": "-",
+    "‑": "-",
+    "‒": "-",
+    "–": "-",
+    "—": "-",
+    "\u00a0": " ",
+    "\u2007": " ",
+    "\u202f": " ",
+    "\u3000": " ",
 }
 
 # Runs of single letters separated by one space, dot, dash, underscore or a symbol: "j o h n", "J.O.H.N".
@@ -88,9 +147,9 @@ def _fold_cached(char: str) -> str | None:
 
 def prepare(text: str) -> Prepared:
     """Fold ``text`` for matching and tokenize it once."""
-    if text.isascii() and not _has_control(text):
-        folded, index = text, None
-    elif all(_fold_cached(char) is None for char in set(text) if not char.isascii()) and not _has_control(text):
+    if (text.isascii() and not _has_control(text)) or (
+        all(_fold_cached(char) is None for char in set(text) if not char.isascii()) and not _has_control(text)
+    ):
         folded, index = text, None
     else:
         pieces: list[str] = []
@@ -118,7 +177,8 @@ def prepare(text: str) -> Prepared:
         folded, index = _join_spaced(folded, index)
     prepared = Prepared(original=text, folded=folded, index=index, lower=folded.lower())
     prepared.tokens = [
-        Token(match.start(), match.end(), match.group(), match.group().lower()) for match in _WORD.finditer(folded)
+        Token(match.start(), match.end(), match.group(), match.group().lower())
+        for match in _WORD.finditer(folded)
     ]
     return prepared
 
