@@ -1,0 +1,425 @@
+"""Every route × every role: allowed or forbidden exactly as ``ROLE_PERMISSIONS`` says.
+
+Each case names the permission rule the route stands for; the expected answer is computed from the role's
+permissions in ``rounds.domain.roles`` (plus department scope for department leads). A few key cells are also
+asserted literally at the bottom, so a wrong permission table cannot make the matrix agree with itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from rounds.domain.roles import ROLE_PERMISSIONS, Permission, Role
+
+from .conftest import PASSWORD, Env, World
+
+
+@dataclass(frozen=True)
+class Who:
+    role: Role
+    in_cardiology: bool  # the role's login belongs to the Cardiology department
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+Rule = Callable[[Who], bool]
+
+
+def perm(permission: Permission) -> Rule:
+    return lambda who: who.can(permission)
+
+
+def any_of(*permissions: Permission) -> Rule:
+    return lambda who: any(who.can(permission) for permission in permissions)
+
+
+def manage_accounts_in(department: str) -> Rule:
+    """Registry changes: any department with MANAGE_ACCOUNTS, own department with MANAGE_DEPARTMENT_ACCOUNTS."""
+    return lambda who: (
+        who.can(Permission.MANAGE_ACCOUNTS)
+        or (
+            who.can(Permission.MANAGE_DEPARTMENT_ACCOUNTS)
+            and department == "cardiology"
+            and who.in_cardiology
+        )
+    )
+
+
+def manage_cardiology_author(who: Who) -> bool:
+    return who.can(Permission.MANAGE_USERS) or (
+        who.can(Permission.MANAGE_DEPARTMENT_USERS) and who.in_cardiology
+    )
+
+
+def everyone(_who: Who) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # may use {cardiology}, {oncology}, {cardio_account}, {onco_account}, {author}
+    rule: Rule
+    json: Callable[[World, Role], Any] | None = None
+    data: Callable[[World, Role], dict[str, str]] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def account_body(department: str) -> Callable[[World, Role], Any]:
+    def build(world: World, role: Role) -> dict[str, Any]:
+        department_id = world.cardiology_id if department == "cardiology" else world.oncology_id
+        return {
+            "platform": "bluesky",
+            "handle": f"@matrix-{role.value}.example.org",
+            "department_id": department_id,
+            "purpose": "Matrix test",
+        }
+
+    return build
+
+
+def account_form(department: str) -> Callable[[World, Role], dict[str, str]]:
+    def build(world: World, role: Role) -> dict[str, str]:
+        body = account_body(department)(world, role)
+        return {key: str(value) for key, value in body.items()} | {"requires_approval": "on"}
+
+    return build
+
+
+def import_csv(world: World, role: Role) -> str:
+    return f"platform,handle,department\nmastodon,@import-{role.value}@example.social,Cardiology\n"
+
+
+CASES: list[Case] = [
+    # --- pages: reading ---
+    Case("GET", "/", perm(Permission.VIEW_DASHBOARD)),
+    Case("GET", "/profile", everyone),
+    Case("GET", "/accounts", perm(Permission.VIEW_ACCOUNTS)),
+    Case("GET", "/accounts?flagged=on&platform=instagram", perm(Permission.VIEW_ACCOUNTS)),
+    Case("GET", "/accounts/new", any_of(Permission.MANAGE_ACCOUNTS, Permission.MANAGE_DEPARTMENT_ACCOUNTS)),
+    Case("GET", "/accounts/{cardio_account}", perm(Permission.VIEW_ACCOUNTS)),
+    Case(
+        "GET",
+        "/accounts/{cardio_account}/edit",
+        any_of(Permission.MANAGE_ACCOUNTS, Permission.MANAGE_DEPARTMENT_ACCOUNTS),
+    ),
+    Case(
+        "GET",
+        "/accounts/import",
+        any_of(Permission.IMPORT_EXPORT_ACCOUNTS, Permission.MANAGE_DEPARTMENT_ACCOUNTS),
+    ),
+    Case("GET", "/accounts/export.csv", perm(Permission.VIEW_ACCOUNTS)),
+    Case("GET", "/departments", perm(Permission.VIEW_DEPARTMENTS)),
+    Case("GET", "/departments/{cardiology}", perm(Permission.VIEW_DEPARTMENTS)),
+    Case("GET", "/users", perm(Permission.VIEW_USERS)),
+    Case("GET", "/users/new", any_of(Permission.MANAGE_USERS, Permission.MANAGE_DEPARTMENT_USERS)),
+    Case("GET", "/users/{author}", perm(Permission.VIEW_USERS)),
+    Case("GET", "/audit", perm(Permission.VIEW_AUDIT)),
+    Case("GET", "/audit?action=account.created", perm(Permission.VIEW_AUDIT)),
+    Case("GET", "/audit/export.csv", perm(Permission.EXPORT_AUDIT)),
+    Case("GET", "/audit/export.jsonl", perm(Permission.EXPORT_AUDIT)),
+    Case("GET", "/audit/verify", perm(Permission.VIEW_AUDIT)),
+    # --- pages: changing ---
+    Case("POST", "/accounts/new", manage_accounts_in("cardiology"), data=account_form("cardiology")),
+    Case("POST", "/accounts/new#oncology", manage_accounts_in("oncology"), data=account_form("oncology")),
+    Case(
+        "POST",
+        "/accounts/{cardio_account}/edit",
+        manage_accounts_in("cardiology"),
+        data=account_form("cardiology"),
+    ),
+    Case(
+        "POST", "/accounts/{onco_account}/edit", manage_accounts_in("oncology"), data=account_form("oncology")
+    ),
+    Case(
+        "POST",
+        "/accounts/{cardio_account}/retire",
+        manage_accounts_in("cardiology"),
+        data=lambda world, role: {"reason": "Merged into the main account"},
+    ),
+    Case(
+        "POST",
+        "/accounts/{onco_account}/retire",
+        manage_accounts_in("oncology"),
+        data=lambda world, role: {"reason": "Merged into the main account"},
+    ),
+    Case(
+        "POST",
+        "/accounts/import",
+        any_of(Permission.IMPORT_EXPORT_ACCOUNTS, Permission.MANAGE_DEPARTMENT_ACCOUNTS),
+        data=lambda world, role: {"csv_text": import_csv(world, role)},
+    ),
+    Case(
+        "POST",
+        "/departments",
+        perm(Permission.MANAGE_DEPARTMENTS),
+        data=lambda world, role: {"name": f"Dept {role.value}"},
+    ),
+    Case(
+        "POST",
+        "/departments/{cardiology}",
+        perm(Permission.MANAGE_DEPARTMENTS),
+        data=lambda world, role: {"name": "Cardiology", "description": "Heart and vascular"},
+    ),
+    Case(
+        "POST",
+        "/users/new",
+        manage_cardiology_author,
+        data=lambda world, role: {
+            "username": f"new-{role.value.replace('_', '-')}",
+            "display_name": "New Person",
+            "password": PASSWORD,
+            "role": "content_author",
+            "department_id": str(world.cardiology_id),
+        },
+    ),
+    Case(
+        "POST",
+        "/users/{author}",
+        manage_cardiology_author,
+        data=lambda world, role: {
+            "display_name": "Carla A. Author",
+            "email": "carla@example.org",
+            "role": "content_author",
+            "department_id": str(world.cardiology_id),
+            "is_active": "on",
+        },
+    ),
+    Case(
+        "POST",
+        "/users/{author}/password",
+        perm(Permission.MANAGE_USERS),
+        data=lambda world, role: {"new_password": "another long passphrase"},
+    ),
+    Case(
+        "POST",
+        "/profile/password",
+        everyone,
+        data=lambda world, role: {
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "new_password_confirm": "a brand new passphrase",
+        },
+    ),
+    # --- API ---
+    Case("GET", "/api/session", everyone),
+    Case("GET", "/api/users", perm(Permission.VIEW_USERS)),
+    Case("GET", "/api/users/{author}", perm(Permission.VIEW_USERS)),
+    Case(
+        "POST",
+        "/api/users",
+        manage_cardiology_author,
+        json=lambda world, role: {
+            "username": f"api-{role.value.replace('_', '-')}",
+            "display_name": "Api Person",
+            "password": PASSWORD,
+            "role": "content_author",
+            "department_id": world.cardiology_id,
+        },
+    ),
+    Case(
+        "PATCH",
+        "/api/users/{author}",
+        manage_cardiology_author,
+        json=lambda world, role: {"display_name": "C. A."},
+    ),
+    Case(
+        "POST",
+        "/api/users/{author}/password",
+        perm(Permission.MANAGE_USERS),
+        json=lambda world, role: {"new_password": "another long passphrase"},
+    ),
+    Case("GET", "/api/departments", perm(Permission.VIEW_DEPARTMENTS)),
+    Case("GET", "/api/departments/{oncology}", perm(Permission.VIEW_DEPARTMENTS)),
+    Case(
+        "POST",
+        "/api/departments",
+        perm(Permission.MANAGE_DEPARTMENTS),
+        json=lambda world, role: {"name": f"Api dept {role.value}"},
+    ),
+    Case(
+        "PATCH",
+        "/api/departments/{oncology}",
+        perm(Permission.MANAGE_DEPARTMENTS),
+        json=lambda world, role: {"description": "Cancer care"},
+    ),
+    Case("GET", "/api/accounts", perm(Permission.VIEW_ACCOUNTS)),
+    Case("GET", "/api/accounts?flagged_only=true", perm(Permission.VIEW_ACCOUNTS)),
+    Case("GET", "/api/accounts/{onco_account}", perm(Permission.VIEW_ACCOUNTS)),
+    Case("GET", "/api/accounts/{onco_account}/history", perm(Permission.VIEW_ACCOUNTS)),
+    Case("GET", "/api/accounts/export", perm(Permission.VIEW_ACCOUNTS)),
+    Case("POST", "/api/accounts", manage_accounts_in("cardiology"), json=account_body("cardiology")),
+    Case("POST", "/api/accounts#oncology", manage_accounts_in("oncology"), json=account_body("oncology")),
+    Case(
+        "PUT",
+        "/api/accounts/{cardio_account}",
+        manage_accounts_in("cardiology"),
+        json=account_body("cardiology"),
+    ),
+    Case(
+        "PUT", "/api/accounts/{onco_account}", manage_accounts_in("oncology"), json=account_body("oncology")
+    ),
+    Case(
+        "POST",
+        "/api/accounts/{onco_account}/retire",
+        manage_accounts_in("oncology"),
+        json=lambda world, role: {"reason": "Duplicate"},
+    ),
+    Case(
+        "POST",
+        "/api/accounts/import",
+        any_of(Permission.IMPORT_EXPORT_ACCOUNTS, Permission.MANAGE_DEPARTMENT_ACCOUNTS),
+        json=lambda world, role: {"csv": import_csv(world, role)},
+    ),
+    Case("GET", "/api/audit/events", perm(Permission.VIEW_AUDIT)),
+    Case("GET", "/api/audit/events?object_type=social_account&limit=5", perm(Permission.VIEW_AUDIT)),
+    Case("GET", "/api/audit/export?format=jsonl", perm(Permission.EXPORT_AUDIT)),
+    Case("GET", "/api/audit/verify", perm(Permission.VIEW_AUDIT)),
+    Case("DELETE", "/api/session", everyone),
+]
+
+
+def concrete(path: str, world: World) -> str:
+    return path.split("#")[0].format(
+        cardiology=world.cardiology_id,
+        oncology=world.oncology_id,
+        cardio_account=world.cardiology_account_id,
+        onco_account=world.oncology_account_id,
+        author=world.cardiology_author_id,
+    )
+
+
+def call(env: Env, role: Role, case: Case) -> Any:
+    client = env.client(role)
+    kwargs: dict[str, Any] = {}
+    if case.method != "GET":
+        kwargs["headers"] = {"X-CSRF-Token": client.csrf}
+    if case.json is not None:
+        kwargs["json"] = case.json(env.world, role)
+    if case.data is not None:
+        kwargs["data"] = case.data(env.world, role)
+    return client.request(case.method, concrete(case.path, env.world), **kwargs)
+
+
+def who(role: Role) -> Who:
+    return Who(role=role, in_cardiology=role in (Role.DEPARTMENT_LEAD, Role.CONTENT_AUTHOR))
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_route_role(request: pytest.FixtureRequest, case: Case, role: Role) -> None:
+    # Reads share one database; every change gets a fresh copy of the template.
+    env: Env = request.getfixturevalue("shared_env" if case.method == "GET" else "env")
+    response = call(env, role, case)
+    allowed = case.rule(who(role))
+    if allowed:
+        assert response.status_code in (200, 201, 204, 303), response.text[:500]
+        if response.status_code == 303:
+            assert not response.headers["location"].startswith("/login"), "redirected to login"
+    else:
+        assert response.status_code in (403, 404), response.text[:500]
+        if case.path.startswith("/api/"):
+            assert response.json()["error"]["code"] in ("forbidden", "not_found")
+        else:
+            assert "text/html" in response.headers["content-type"]
+
+
+def test_every_route_is_in_the_matrix(env: Env) -> None:
+    """A new route without a matrix row fails here."""
+    app = env.app().app
+    covered = {(case.method, case.path.split("#")[0].split("?")[0]) for case in CASES}
+    covered_patterns = {
+        (method, path.replace("{cardiology}", "{department_id}").replace("{oncology}", "{department_id}"))
+        for method, path in covered
+    }
+    normalized = set()
+    for method, path in covered_patterns:
+        path = path.replace("{cardio_account}", "{account_id}").replace("{onco_account}", "{account_id}")
+        normalized.add((method, path.replace("{author}", "{user_id}")))
+    public = {
+        "/setup",
+        "/login",
+        "/logout",
+        "/healthz",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+    }
+    missing = []
+    for route in app.routes:
+        methods = getattr(route, "methods", None)
+        path = getattr(route, "path", "")
+        if not methods or path in public or path.startswith("/static"):
+            continue
+        for method in methods - {"HEAD", "OPTIONS"}:
+            key = (method, path.replace("{fmt}", "csv"))
+            if key not in normalized and (method, path.replace("{fmt}", "jsonl")) not in normalized:
+                missing.append(key)
+    assert not missing, f"routes missing from the authorization matrix: {sorted(missing)}"
+
+
+# --- key cells, asserted literally ---------------------------------------------------------------------------
+
+
+def test_executive_viewer_cannot_create_an_account(env: Env) -> None:
+    response = call(
+        env, Role.EXECUTIVE_VIEWER, Case("POST", "/api/accounts", everyone, json=account_body("cardiology"))
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_responder_cannot_see_the_audit_log(env: Env) -> None:
+    assert env.client(Role.RESPONDER).get("/audit").status_code == 403
+    assert env.client(Role.RESPONDER).get("/api/audit/events").status_code == 403
+
+
+def test_privacy_officer_sees_and_exports_the_audit_log(env: Env) -> None:
+    client = env.client(Role.PRIVACY_OFFICER)
+    assert client.get("/audit").status_code == 200
+    export = client.get("/api/audit/export?format=csv")
+    assert export.status_code == 200
+    assert export.text.startswith("id,occurred_at,")
+
+
+def test_department_lead_manages_own_department_only(env: Env) -> None:
+    client = env.client(Role.DEPARTMENT_LEAD)
+    headers = {"X-CSRF-Token": client.csrf}
+    own = client.put(
+        f"/api/accounts/{env.world.cardiology_account_id}",
+        json=account_body("cardiology")(env.world, Role.DEPARTMENT_LEAD),
+        headers=headers,
+    )
+    assert own.status_code == 200
+    other = client.put(
+        f"/api/accounts/{env.world.oncology_account_id}",
+        json=account_body("oncology")(env.world, Role.DEPARTMENT_LEAD),
+        headers=headers,
+    )
+    assert other.status_code == 403
+
+
+def test_social_media_manager_cannot_create_users(env: Env) -> None:
+    client = env.client(Role.SOCIAL_MEDIA_MANAGER)
+    assert client.get("/users").status_code == 200
+    assert client.get("/users/new").status_code == 403
+
+
+def test_navigation_shows_only_permitted_sections(env: Env) -> None:
+    admin = env.client(Role.ADMIN).get("/").text
+    responder = env.client(Role.RESPONDER).get("/").text
+    executive = env.client(Role.EXECUTIVE_VIEWER).get("/").text
+    assert 'href="/audit"' in admin and 'href="/users"' in admin
+    assert 'href="/audit"' not in responder and 'href="/users"' not in responder
+    assert 'href="/accounts"' in executive
+    assert "Add account" not in env.client(Role.EXECUTIVE_VIEWER).get("/accounts").text
+    assert "Add account" in env.client(Role.SOCIAL_MEDIA_MANAGER).get("/accounts").text
