@@ -1,0 +1,139 @@
+"""Train the shipped sentiment model (enrich.sentiment.v1) from permissively licensed data only.
+
+Data (see ../shared/data/README.md): semeval2017_4a train (TweetEval format, "yes") to fit; TweetEval
+sentiment val as dev (reported, never fitted on). Features are the shared ones of
+``rounds.pipeline.text.sentiment_features`` (negation-marked word uni/bigrams + in-word char 3-5-grams).
+Model: class-balanced multinomial logistic regression; per-class decision offsets are then chosen on a
+seeded 10% hold-out of the *training* data to maximise macro-recall (the official TweetEval metric), and the
+final model is refitted on all training rows with those offsets. Weights are pruned to keep the file small.
+
+    .venv/bin/python scripts/train_sentiment.py [--data ../shared/data] [--out src/rounds/pipeline/data]
+
+Takes about 3-5 minutes on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, recall_score
+from sklearn.model_selection import train_test_split
+
+from rounds.pipeline.linear import dump_model
+from rounds.pipeline.text import TextView
+
+CLASSES = ("negative", "neutral", "positive")
+SEED = 20251121
+
+
+def features(text: str) -> list[str]:
+    return TextView(text).sentiment_features
+
+
+def read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").split("\n")[:-1]
+
+
+def fit(texts: list[str], labels: np.ndarray, c: float) -> tuple[CountVectorizer, LogisticRegression]:
+    vectorizer = CountVectorizer(analyzer=features, binary=True, min_df=2, dtype=np.float32)
+    matrix = vectorizer.fit_transform(texts)
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+    model.fit(matrix, labels)
+    return vectorizer, model
+
+
+def best_offsets(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Offsets added to the negative and positive decision values (neutral fixed at 0)."""
+    grid = np.round(np.arange(-1.0, 1.01, 0.05), 2)
+    best, chosen = -1.0, (0.0, 0.0)
+    for neg, pos in itertools.product(grid, grid):
+        pred = (scores + np.array([neg, 0.0, pos])).argmax(1)
+        value = float(recall_score(labels, pred, average="macro"))
+        if value > best + 1e-9:
+            best, chosen = value, (float(neg), float(pos))
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "src/rounds/pipeline/data"
+    )
+    parser.add_argument("--c", type=float, default=0.02)
+    parser.add_argument("--min-weight", type=float, default=0.02, help="prune features below this |weight|")
+    args = parser.parse_args()
+    started = time.perf_counter()
+
+    texts = read_lines(args.data / "semeval2017_4a/train_text.txt")
+    labels = np.array([int(x) for x in read_lines(args.data / "semeval2017_4a/train_labels.txt")])
+    dev_texts = read_lines(args.data / "tweeteval/sentiment/val_text.txt")
+    dev_labels = np.array([int(x) for x in read_lines(args.data / "tweeteval/sentiment/val_labels.txt")])
+    assert len(texts) == len(labels)
+    assert len(dev_texts) == len(dev_labels)
+
+    fit_texts, hold_texts, fit_labels, hold_labels = train_test_split(
+        texts, labels, test_size=0.1, random_state=SEED, stratify=labels
+    )
+    vectorizer, model = fit(fit_texts, fit_labels, args.c)
+    hold_scores = model.decision_function(vectorizer.transform(hold_texts))
+    offsets = best_offsets(hold_scores, hold_labels)
+    print(f"offsets (negative, positive) chosen on the train hold-out: {offsets}")
+
+    vectorizer, model = fit(texts, labels, args.c)
+    bias = model.intercept_ + np.array([offsets[0], 0.0, offsets[1]])
+    names = vectorizer.get_feature_names_out()
+    coef = model.coef_.T  # features x classes
+    keep = np.abs(coef).max(1) >= args.min_weight
+    weights = {str(names[i]): coef[i].tolist() for i in np.flatnonzero(keep)}
+
+    # Dev figures with exactly the pruned, rounded weights that ship.
+    rounded = {k: np.round(np.array(v), 4) for k, v in weights.items()}
+    rounded_bias = np.round(bias, 4)
+    dev_pred = []
+    for text in dev_texts:
+        total = rounded_bias.copy()
+        for feature in set(features(text)):
+            row = rounded.get(feature)
+            if row is not None:
+                total = total + row
+        dev_pred.append(int(total.argmax()))
+    macro_recall = float(recall_score(dev_labels, dev_pred, average="macro"))
+    accuracy = float(accuracy_score(dev_labels, dev_pred))
+    per_class = recall_score(dev_labels, dev_pred, average=None).tolist()
+    meta = {
+        "trained_on": "semeval2017_4a train (47,493 tweets)",
+        "dev": "tweeteval sentiment val (2,000 tweets)",
+        "dev_macro_recall": round(macro_recall, 4),
+        "dev_accuracy": round(accuracy, 4),
+        "dev_recall_per_class": [round(x, 4) for x in per_class],
+        "c": args.c,
+        "offsets": offsets,
+        "features_kept": len(weights),
+        "features_total": len(names),
+    }
+    size = dump_model(
+        str(args.out / "sentiment.v1.json.gz"),
+        name="sentiment",
+        version="v1",
+        classes=CLASSES,
+        bias=bias.tolist(),
+        weights=weights,
+        meta=meta,
+    )
+    print(meta)
+    print(f"wrote sentiment.v1.json.gz ({size / 1e6:.2f} MB) in {time.perf_counter() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
