@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rounds.cli import check, core, listening
+from rounds.cli import check, core, enrich, listening, signals
 
 app = typer.Typer(
     name="rounds",
@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # One registration line per command module (CONVENTIONS.md 4).
-for module in (core, check, listening):
+for module in (core, check, listening, enrich, signals):
     module.register(app)
 
 
