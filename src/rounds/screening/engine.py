@@ -210,7 +210,13 @@ def _resolve(findings: list[Finding]) -> list[Finding]:
     identifier are kept (they are context, not identifiers)."""
     identifiers = [f for f in findings if f.type.identifier]
     others = [f for f in findings if not f.type.identifier]
-    identifiers.sort(key=lambda f: (_PRIORITY.get(f.type, 20), -(f.end - f.start), -f.score))
+    identifiers.sort(
+        key=lambda f: (
+            _PRIORITY.get(f.type, 20) + (10 if f.rule.startswith("model.") else 0),
+            -(f.end - f.start),
+            -f.score,
+        )
+    )
     kept: list[Finding] = []
     for item in identifiers:
         if item.end <= item.start:

@@ -21,7 +21,7 @@ _NEGATION = re.compile(
 _HYPOTHETICAL = re.compile(
     r"\b(?:if\s+you|if\s+your|signs?\s+of|symptoms?\s+of|risk\s+of|prevent(?:ing)?|awareness|screenings?\s+for|"
     r"learn\s+about|know\s+the|what\s+is|could|might|may\s+have|in\s+case\s+of|vaccin\w*\s+(?:against|for)|"
-    r"protect\s+(?:yourself|against)|about|for)\s+(?:\w+\s+){0,2}$",
+    r"protect\s+(?:yourself|against))\s+(?:\w+\s+){0,2}$",
     _I,
 )
 # Medical shorthand that is a condition only in upper case ("PE", "MI", "ED" is not listed).

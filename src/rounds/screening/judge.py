@@ -51,7 +51,8 @@ _PATIENT_CUE = re.compile(
     r"had\s+an?\s+\d+|had\s+an?\s+(?:guy|lady|man|woman|kid|teen|toddler)|rang\s+the\s+bell|admitted|discharged|"
     r"went\s+home|finally\s+(?:stable|ate|home|walked|extubated)|is\s+back\s+(?:in|on)|back\s+on\b|"
     r"(?:she|he|they)\s+(?:was|were|is|are)\s+(?:our|my)\s+patient|pray(?:ing)?\s+for|prayers\s+for|recen\s+por|"
-    r"journey|story|sharing\b|testimonial|gofundme|caringbridge|tuve\s+un|mi\s+paciente|"
+    r"journey|story|sharing\b|testimonial|gofundme|caringbridge|tuve\s+un|mi\s+paciente|dob|date\s+of\s+birth|mrn|"
+    r"(?:third|second|\d+(?:st|nd|rd|th))\s+admit|on\s+our\s+unit|for\s+updates|'s\s+family|the\s+\w+\s+family|"
     r"(?:his|her|their)\s+(?:family|wife|husband|mom|dad|son|daughter)|in\s+(?:room|bed|bay|trauma))\b",
     _I,
 )
@@ -72,6 +73,16 @@ _DEPARTMENT = re.compile(
 _ORG_CONTACT_CUE = re.compile(
     r"\b(?:call|contact|reach|text|email|e-mail|visit|dm|message)\s+(?:us|our|the|patient|at|a|nurse)\b|"
     r"\b(?:nurse\s+line|our\s+team|patient\s+(?:relations|experience|advocacy|liaison))\b|\bto\s+schedule\b",
+    _I,
+)
+_ANECDOTE = re.compile(
+    r"\b(?:a|my|our|the|one)\s+(?:patient|pt)\s+(?:said|told|thanked|asked|today|yesterday|tonight|last|this|who|"
+    r"with|in|on|from|just)\b|\bhad\s+an?\s+\d+\s*(?:-?\s*(?:yo|y/o|yr|year))|\btuve\s+un\s+paciente\b",
+    _I,
+)
+_INBOUND_CARE_VERB = re.compile(
+    r"\b(?:delivering|delivered|took\s+care\s+of|taking\s+care\s+of|treated\s+me|my\s+stay|discharged|admitted|"
+    r"was\s+on\b|is\s+in\s+(?:bed|room))",
     _I,
 )
 _THIRD_PARTY_SELF = re.compile(r"\bmy\s+(?:patient|pt)\b|\bour\s+patient\b", _I)
@@ -257,8 +268,16 @@ def judge(
     verdict = Verdict.OK
     relationship = False
 
+    record_ids = any(
+        f.type in (SpanType.MRN, SpanType.HEALTH_PLAN, SpanType.SSN) and not f.organizational
+        for f in identifiers
+    )
+    anecdote = bool(_ANECDOTE.search(text_for_cues))
     about_patient = (
         (bool(strong_health) and (patient_cue or bool(people) or has_room) and not self_health)
+        or (patient_cue and (bool(people) or has_room) and not self_health)
+        or (anecdote and not self_health)
+        or record_ids
         or support_tag
         or fundraiser
         or (has_room and (patient_cue or bool(people)))
@@ -315,7 +334,7 @@ def judge(
         linked_care = bool(_INBOUND_CARE_LINK.search(text)) or any(
             f.type in (SpanType.FACILITY_UNIT, SpanType.ROOM_BED) for f in identifiers
         )
-        if (health or has_room) and linked_care:
+        if (health or has_room or _INBOUND_CARE_VERB.search(text)) and linked_care:
             about_patient = True
             verdict = Verdict.WARN
             reasons.append(

@@ -50,7 +50,9 @@ class ModelNameRecognizer:
             value = text[span.start : span.end].strip().lower()
             if not value or value in COMMON_WORDS or value.startswith(("@", "#", "http")):
                 continue
-            if span_type is SpanType.LOCATION and value in STATES_AND_COUNTRIES:
+            if span_type is SpanType.LOCATION and (
+                value in STATES_AND_COUNTRIES or text[span.start : span.end].islower()
+            ):
                 continue
             out.append(
                 finding(

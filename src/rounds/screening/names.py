@@ -149,7 +149,9 @@ class NameRecognizer:
                 nlower, _ = _clean(nxt)
                 if nlower in COMMON_WORDS and not nxt.text.isupper():
                     break
-                if nxt.text.isupper() and not (self._known_last(nlower) or self._known_first(nlower)):
+                if nlower in ("dob", "mrn", "ssn", "pt") or (
+                    nxt.text.isupper() and not (self._known_last(nlower) or self._known_first(nlower))
+                ):
                     break
                 shaped = _name_shaped(nxt.text) or (nxt.text.islower() and tokens[index].text.islower())
                 if shaped and (
