@@ -15,6 +15,7 @@ from rounds.web.api import accounts as api_accounts
 from rounds.web.api import audit as api_audit
 from rounds.web.api import departments as api_departments
 from rounds.web.api import health as api_health
+from rounds.web.api import reference as api_reference
 from rounds.web.api import session as api_session
 from rounds.web.api import users as api_users
 from rounds.web.context import require_setup_done
@@ -45,6 +46,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         title="Rounds",
         version="0.1.0",
         description=API_DESCRIPTION,
+        docs_url=None,  # replaced by a server-rendered reference: Swagger UI would load from a CDN
+        redoc_url=None,
         openapi_tags=[
             {"name": "session", "description": "Log in and out; who am I."},
             {
@@ -66,6 +69,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     app.include_router(api_health.router)
+    app.include_router(api_reference.router)
     # Setup, login and logout manage the setup check themselves.
     app.include_router(page_auth.router)
     setup_done = [Depends(require_setup_done)]

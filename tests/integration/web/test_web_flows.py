@@ -388,6 +388,10 @@ def test_healthz_and_openapi(env: Env) -> None:
     for path in ("/api/accounts", "/api/accounts/import", "/api/users", "/api/audit/events", "/api/session"):
         assert path in schema["paths"]
     assert "AccountInput" in schema["components"]["schemas"]
+    reference = client.get("/docs")
+    assert reference.status_code == 200
+    assert "/api/accounts/import" in reference.text and "ImportRequest" in reference.text
+    assert "cdn" not in reference.text.lower()
 
 
 def test_healthz_reports_503_when_the_database_is_gone(env: Env) -> None:
