@@ -94,7 +94,9 @@ class Registry:
 def default_registry() -> Registry:
     """All built-in connectors; one line each."""
     from rounds.connectors.bluesky.client import BlueskyJetstreamConnector, BlueskySearchConnector
+    from rounds.connectors.facebook.client import FacebookPageConnector
     from rounds.connectors.file_import.client import FileImportConnector
+    from rounds.connectors.instagram.client import InstagramConnector
     from rounds.connectors.mastodon.client import MastodonConnector, MastodonStreamConnector
     from rounds.connectors.reddit.client import RedditConnector
     from rounds.connectors.rss.client import FeedConnector
@@ -111,4 +113,6 @@ def default_registry() -> Registry:
     registry.register(BlueskyJetstreamConnector)
     registry.register(BlueskySearchConnector)
     registry.register(YouTubeCommentsConnector)
+    registry.register(FacebookPageConnector)
+    registry.register(InstagramConnector)
     return registry

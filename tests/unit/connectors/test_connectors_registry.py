@@ -27,7 +27,17 @@ def test_registry_snapshot() -> None:
             "kinds": ["bluesky.jetstream_event", "bluesky.search_posts"],
             "credentials": ["identifier", "app_password"],
         },
+        "facebook.page": {
+            "platform": "facebook",
+            "kinds": ["facebook.comments", "facebook.feed"],
+            "credentials": ["page_access_token"],
+        },
         "file.import": {"platform": "file", "kinds": ["file.csv_row", "file.jsonl_line"], "credentials": []},
+        "instagram.business": {
+            "platform": "instagram",
+            "kinds": ["instagram.comments", "instagram.media"],
+            "credentials": ["access_token"],
+        },
         "mastodon.stream": {
             "platform": "mastodon",
             "kinds": ["mastodon.search", "mastodon.sse_event", "mastodon.statuses", "mastodon.ws_message"],
