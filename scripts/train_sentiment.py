@@ -15,6 +15,7 @@ Takes about 3-5 minutes on one core.
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import time
 from pathlib import Path
@@ -38,6 +39,16 @@ def features(text: str) -> list[str]:
 
 def read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split("\n")[:-1]
+
+
+def nhs_sentiment(data: Path) -> tuple[list[str], list[int]]:
+    """NHS v6 train comments (MIT): sentiment 1-2 positive, 3 (mixed) neutral, 4-5 negative."""
+    mapping = {"1": 2, "2": 2, "3": 1, "4": 0, "5": 0}
+    path = data / "nhs_patient_experience/v6framework_230831_train.csv"
+    with path.open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["Comment sentiment"] in mapping]
+    rows = [r for r in rows if r["FFT answer"].strip() and r["FFT answer"].strip() != "Did not answer"]
+    return [r["FFT answer"] for r in rows], [mapping[r["Comment sentiment"]] for r in rows]
 
 
 def fit(texts: list[str], labels: np.ndarray, c: float) -> tuple[CountVectorizer, LogisticRegression]:
@@ -71,6 +82,7 @@ def main() -> None:
         "--out", type=Path, default=Path(__file__).resolve().parents[1] / "src/rounds/pipeline/data"
     )
     parser.add_argument("--c", type=float, default=0.02)
+    parser.add_argument("--nhs", action=argparse.BooleanOptionalAction, default=True, help="add NHS v6 train")
     parser.add_argument("--min-weight", type=float, default=0.02, help="prune features below this |weight|")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -85,6 +97,15 @@ def main() -> None:
     fit_texts, hold_texts, fit_labels, hold_labels = train_test_split(
         texts, labels, test_size=0.1, random_state=SEED, stratify=labels
     )
+    extra_texts: list[str] = []
+    extra_labels: list[int] = []
+    if args.nhs:
+        extra_texts, extra_labels = nhs_sentiment(args.data)
+        print(f"adding {len(extra_texts)} NHS v6 train comments")
+    fit_texts = list(fit_texts) + extra_texts
+    fit_labels = np.concatenate([fit_labels, np.array(extra_labels, dtype=int)])
+    texts = texts + extra_texts
+    labels = np.concatenate([labels, np.array(extra_labels, dtype=int)])
     vectorizer, model = fit(fit_texts, fit_labels, args.c)
     hold_scores = model.decision_function(vectorizer.transform(hold_texts))
     offsets = best_offsets(hold_scores, hold_labels)
@@ -112,7 +133,8 @@ def main() -> None:
     accuracy = float(accuracy_score(dev_labels, dev_pred))
     per_class = recall_score(dev_labels, dev_pred, average=None).tolist()
     meta = {
-        "trained_on": "semeval2017_4a train (47,493 tweets)",
+        "trained_on": "semeval2017_4a train (47,493 tweets)"
+        + (" + NHS v6 train comments" if args.nhs else ""),
         "dev": "tweeteval sentiment val (2,000 tweets)",
         "dev_macro_recall": round(macro_recall, 4),
         "dev_accuracy": round(accuracy, 4),

@@ -178,5 +178,6 @@ class TextView:
 
     @cached_property
     def letters(self) -> int:
-        """How many alphabetic characters the text has (0 for emoji-only or empty text)."""
-        return sum(1 for char in self.text if char.isalpha())
+        """Alphabetic characters outside links and mentions (0 for emoji-only, empty or link-only text)."""
+        text = self.normalized.replace("<url>", "").replace("@user", "")
+        return sum(1 for char in text if char.isalpha())

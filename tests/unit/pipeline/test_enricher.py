@@ -11,7 +11,9 @@ from rounds.pipeline.text import TextView
 
 
 def make_post(text: str, **fields: object) -> Post:
-    return Post(platform="x", remote_id="1", text=text, created_at=datetime(2024, 5, 1, 12, tzinfo=UTC), **fields)  # type: ignore[arg-type]
+    return Post(
+        platform="x", remote_id="1", text=text, created_at=datetime(2024, 5, 1, 12, tzinfo=UTC), **fields
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +26,9 @@ def test_registry_snapshot() -> None:
     assert [versioned_name(c) for c in registered().values()] == [
         "enrich.author.v1",
         "enrich.influence.v1",
-        "enrich.language.v1",
         "enrich.sentiment.v1",
         "enrich.intent.v1",
+        "enrich.language.v1",
     ]
 
 
@@ -48,7 +50,10 @@ def test_sentiment(enricher: Enricher, text: str, expected: Sentiment) -> None:
     ("text", "intent"),
     [
         ("Does anyone know if the walk-in centre is open on Sundays?", Intent.QUESTION),
-        ("I need to book an appointment but can't get through on the phone lines", Intent.APPOINTMENT_REQUEST),
+        (
+            "I need to book an appointment but can't get through on the phone lines",
+            Intent.APPOINTMENT_REQUEST,
+        ),
         ("I want to kill myself, I can't go on", Intent.EMERGENCY_SELF_HARM),
         ("Since starting sertraline I have had terrible nausea and dizziness", Intent.ADVERSE_DRUG_EVENT),
         ("5G towers spread the virus, vaccines cause autism, do your own research", Intent.MISINFORMATION),
@@ -64,7 +69,9 @@ def test_intents(enricher: Enricher, text: str, intent: Intent) -> None:
 
 
 def test_neutral_post_is_other(enricher: Enricher) -> None:
-    assert enricher.enrich(make_post("Parking is on level 2 of the east building.")).intents == (Intent.OTHER,)
+    assert enricher.enrich(make_post("Parking is on level 2 of the east building.")).intents == (
+        Intent.OTHER,
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,7 +111,9 @@ def test_author_kind(enricher: Enricher, author: Author, kind: AuthorKind) -> No
 
 def test_influence_grows_with_audience_and_engagement(enricher: Enricher) -> None:
     small = enricher.enrich(make_post("hi", author=Author(followers=10))).influence
-    large = enricher.enrich(make_post("hi", author=Author(followers=2_000_000), metrics={"likes": 5000})).influence
+    large = enricher.enrich(
+        make_post("hi", author=Author(followers=2_000_000), metrics={"likes": 5000})
+    ).influence
     assert 0 <= small < large <= 100
 
 
@@ -136,7 +145,9 @@ class Exploding:
 def test_failing_component_is_recorded_and_batch_goes_on() -> None:
     enricher = Enricher()
     enricher.components.insert(0, Exploding())
-    results = list(enricher.enrich_many([make_post("boom goes the thing"), make_post("all fine here, thanks")]))
+    results = list(
+        enricher.enrich_many([make_post("boom goes the thing"), make_post("all fine here, thanks")])
+    )
     assert [f.component for f in results[0].failures] == ["enrich.exploding.v1"]
     assert results[0].language == "en"  # the other components still ran
     assert results[1].failures == ()

@@ -4,11 +4,14 @@ Each label combines a trained binary linear model (``data/intents.v1.json.gz``, 
 ``scripts/train_intents.py``; thresholds chosen on out-of-fold training scores) with transparent cue
 lexicons (:mod:`rounds.pipeline.components.cues`) and, for complaint and praise, the post's sentiment:
 
-- complaint: model fires and sentiment is not positive, or a complaint cue fires on a negative post;
-- praise: model or praise cue fires and sentiment is not negative;
+- complaint: model fires on a negative post, or fires with margin ``complaint_neutral_margin`` on a neutral
+  one, or a complaint cue fires on a negative post;
+- praise: model fires, or a praise cue fires on a post that is not negative;
 - question: a question cue fires ("?", an interrogative opening, "does anyone know"), or the model is
   confident (margin ``question_margin`` over its threshold);
-- appointment_request, adverse_drug_event, emergency_self_harm: model or cue (emergency favours recall);
+- emergency_self_harm: any explicit crisis cue, or the model with margin ``emergency_margin`` over its
+  out-of-fold F2 threshold (recall first; the margin keeps ordinary tweets and NHS comments quiet);
+- appointment_request, adverse_drug_event: model or cue;
 - misinformation: cues only (no permissively licensed training set exists);
 - other: none of the above.
 """
@@ -43,6 +46,8 @@ class IntentComponent:
     assigns: ClassVar[tuple[str, ...]] = ("intents", "intent_scores")
 
     question_margin: ClassVar[float] = 2.0
+    emergency_margin: ClassVar[float] = 1.5
+    complaint_neutral_margin: ClassVar[float] = 1.0
 
     def __init__(self, model: LinearModel | None = None) -> None:
         self.model = model or load_model("intents.v1.json.gz")
@@ -91,8 +96,14 @@ class IntentComponent:
         self, intent: Intent, model_fires: bool, margin: float | None, fired: list[str], sentiment: Sentiment
     ) -> tuple[bool, str]:
         if intent is Intent.COMPLAINT:
-            if model_fires and sentiment is not Sentiment.POSITIVE:
-                return True, "complaint model fired and the post is not positive"
+            if model_fires and sentiment is Sentiment.NEGATIVE:
+                return True, "complaint model fired on a negative post"
+            if (
+                margin is not None
+                and margin >= self.complaint_neutral_margin
+                and sentiment is Sentiment.NEUTRAL
+            ):
+                return True, "complaint model is confident (post not negative in tone)"
             if fired and sentiment is Sentiment.NEGATIVE:
                 return True, "complaint cue on a negative post"
             return False, ""
@@ -107,6 +118,12 @@ class IntentComponent:
                 return True, "question cue"
             if margin is not None and margin >= self.question_margin:
                 return True, "question model is confident"
+            return False, ""
+        if intent is Intent.EMERGENCY_SELF_HARM:
+            if fired:
+                return True, "explicit crisis or emergency cue"
+            if margin is not None and margin >= self.emergency_margin:
+                return True, "crisis model fired"
             return False, ""
         if intent is Intent.MISINFORMATION:
             return (True, "misinformation claim cue") if fired else (False, "")

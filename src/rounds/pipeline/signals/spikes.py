@@ -31,10 +31,11 @@ class SpikeSettings:
     window: timedelta = timedelta(minutes=15)
     recent_half_life_buckets: float = 72.0  # 6 hours of 5-minute buckets
     seasonal_half_life_days: float = 3.0
+    seasonal_min_buckets: int = 1  # buckets of an hour of day seen before its seasonal level counts
     floor_per_bucket: float = 0.2
     min_count: int = 10
-    min_ratio: float = 4.0
-    min_score: float = 6.0
+    min_ratio: float = 3.5
+    min_score: float = 4.0
     cooldown: timedelta = timedelta(hours=2)
     warmup: timedelta = timedelta(hours=0)
 
@@ -90,7 +91,10 @@ class SpikeDetector:
 
     def expected_per_bucket(self, bucket_index: int) -> float:
         hour = self._hour_of(bucket_index)
-        return max(self._recent, self._seasonal.get(hour, (0.0, 0))[0], self.settings.floor_per_bucket)
+        seasonal, seen = self._seasonal.get(hour, (0.0, 0))
+        if seen < self.settings.seasonal_min_buckets:
+            seasonal = 0.0
+        return max(self._recent, seasonal, self.settings.floor_per_bucket)
 
     def _hour_of(self, bucket_index: int) -> int:
         return int((bucket_index * self._bucket_seconds) // 3600) % 24
