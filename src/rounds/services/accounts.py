@@ -198,6 +198,24 @@ def _check_manage(actor: Actor, department_id: int | None) -> None:
     )
 
 
+def check_can_manage_accounts(actor: Actor) -> None:
+    """Raise Forbidden unless the actor may change some part of the registry (any or their department)."""
+    if not (actor.can(Permission.MANAGE_ACCOUNTS) or actor.can(Permission.MANAGE_DEPARTMENT_ACCOUNTS)):
+        raise Forbidden(
+            "Your role does not allow changing the account registry.", hint="Ask a social media manager."
+        )
+
+
+def check_can_edit_account(actor: Actor, account: AccountView) -> None:
+    """Raise Forbidden unless the actor may edit this entry (department leads: their department only)."""
+    _check_manage(actor, account.department_id)
+
+
+def check_can_import_accounts(actor: Actor) -> None:
+    if not (actor.can(Permission.IMPORT_EXPORT_ACCOUNTS) or actor.can(Permission.MANAGE_DEPARTMENT_ACCOUNTS)):
+        raise Forbidden("Your role does not allow importing accounts.", hint="Ask a social media manager.")
+
+
 def _load(session: Session, actor: Actor, account_id: int) -> SocialAccount:
     account = session.get(SocialAccount, account_id)
     if account is None or account.organization_id != actor.organization_id:
@@ -502,8 +520,7 @@ def import_accounts_csv(
     db: Database, actor: Actor, text: str, *, allow_partial: bool, origin: Origin
 ) -> ImportReport:
     """Validate every row first. With errors, import nothing unless ``allow_partial`` (then only good rows)."""
-    if not (actor.can(Permission.IMPORT_EXPORT_ACCOUNTS) or actor.can(Permission.MANAGE_DEPARTMENT_ACCOUNTS)):
-        raise Forbidden("Your role does not allow importing accounts.")
+    check_can_import_accounts(actor)
     report = ImportReport()
     text = text.removeprefix("\ufeff")
     reader = csv.DictReader(io.StringIO(text))

@@ -80,6 +80,12 @@ def access_user(db: Database, actor: Actor, user_id: int) -> UserView:
         return _view(*_load(session, actor, user_id))
 
 
+def check_can_manage_users(actor: Actor) -> None:
+    """Raise Forbidden unless the actor may create or edit some users (admins; leads in their department)."""
+    if not (actor.can(Permission.MANAGE_USERS) or actor.can(Permission.MANAGE_DEPARTMENT_USERS)):
+        raise Forbidden("Your role does not allow creating or editing users.", hint="Ask an administrator.")
+
+
 def _check_manage(actor: Actor, role: Role, department_id: int | None) -> None:
     """Admins may set any role; a department lead only author/responder roles inside their department."""
     if actor.can(Permission.MANAGE_USERS):

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from rounds.domain.accounts import AccountPlatform, AccountStatus
-from rounds.domain.errors import Conflict, Forbidden, ValidationFailed
+from rounds.domain.errors import Conflict, ValidationFailed
 from rounds.domain.roles import Permission
 from rounds.services import accounts, departments, users
 from rounds.services.accounts import CSV_COLUMNS, AccountFilter, AccountInput, AccountView
@@ -205,10 +205,7 @@ AccountFormDep = Annotated[dict[str, Any], Depends(account_form)]
 
 @router.get("/accounts/new")
 def account_new_form(request: Request, actor: ActorDep) -> Response:
-    if not can_manage_accounts(actor):
-        raise Forbidden(
-            "Your role does not allow changing the account registry.", hint="Ask a social media manager."
-        )
+    accounts.check_can_manage_accounts(actor)
     form = _form_values(None)
     department_id = request.query_params.get("department_id", "")
     if department_id.isdigit():
@@ -262,8 +259,7 @@ def _import_page(
 
 @router.get("/accounts/import")
 def account_import_form(request: Request, actor: ActorDep) -> Response:
-    if not can_import_accounts(actor):
-        raise Forbidden("Your role does not allow importing accounts.", hint="Ask a social media manager.")
+    accounts.check_can_import_accounts(actor)
     return _import_page(request)
 
 
@@ -364,10 +360,7 @@ def account_edit_form(
     request: Request, db: DbDep, settings: SettingsDep, actor: ActorDep, account_id: int
 ) -> Response:
     account = accounts.access_account(db, actor, account_id, dormant_after_days=settings.dormant_after_days)
-    if not can_manage_accounts(actor):
-        raise Forbidden(
-            "Your role does not allow changing the account registry.", hint="Ask a social media manager."
-        )
+    accounts.check_can_manage_accounts(actor)
     return _form_page(request, actor, _form_values(account), account=account)
 
 

@@ -106,10 +106,7 @@ def audit_export(
 
 @router.get("/audit/verify")
 def audit_verify(request: Request, db: DbDep, actor: ActorDep) -> Response:
-    # verify_chain takes no actor (the CLI runs it as the machine's operator); the audit log's own
-    # permission gates the page until the service grows an actor-aware variant.
-    actor.require(Permission.VIEW_AUDIT)
-    result = audit.verify_chain(db)
+    result = audit.verify_chain_for(db, actor)
     return render(
         request,
         "audit/verify.html",

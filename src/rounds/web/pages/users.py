@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from rounds.domain.errors import Conflict, Forbidden, ValidationFailed
+from rounds.domain.errors import Conflict, ValidationFailed
 from rounds.domain.roles import DEPARTMENT_LEAD_ASSIGNABLE, Permission, Role
 from rounds.services import departments, users
 from rounds.services.context import Actor
@@ -68,8 +68,7 @@ def _new_form(
 
 @router.get("/users/new")
 def user_new_form(request: Request, actor: ActorDep) -> Response:
-    if not can_manage_users(actor):
-        raise Forbidden("Your role does not allow creating users.", hint="Ask an administrator.")
+    users.check_can_manage_users(actor)
     return _new_form(request, actor, {"role": Role.CONTENT_AUTHOR.value})
 
 
