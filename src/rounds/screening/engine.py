@@ -30,7 +30,7 @@ from rounds.screening.names import NameRecognizer
 from rounds.screening.places import PlaceRecognizer
 from rounds.screening.rewrite import offline_template, rewrite
 from rounds.screening.temporal import AgeRecognizer, DateRecognizer
-from rounds.screening.text import prepare
+from rounds.screening.text import Prepared, prepare
 
 logger = logging.getLogger(__name__)
 
@@ -127,9 +127,10 @@ class Screener:
         except ValueError as error:
             raise BadInput(str(error), hint="Check the kind and context fields.") from None
         screen_context = Context(kind=parsed_kind, profile=self.profile, thread=thread, **self._facts)
-        findings = self._findings(text, screen_context)
+        prepared = prepare(text)
+        findings = self._findings(prepared, screen_context)
         context_text = thread.text if thread and not thread.is_organization else ""
-        context_findings = self._findings(context_text, screen_context) if context_text else []
+        context_findings = self._findings(prepare(context_text), screen_context) if context_text else []
         if not text.strip():
             return Screening(
                 verdict=Verdict.OK,
@@ -140,7 +141,9 @@ class Screener:
                 components=self.components,
             )
         errors = [f for f in findings if f.type is SpanType.ERROR]
-        judged = judge(text, parsed_kind, findings, context_text, context_findings, self.policy)
+        # The judge reads the caller's text; the folded text's cue mask stands for it when folding changed nothing.
+        mask = prepared.cues if prepared.folded is text else None
+        judged = judge(text, parsed_kind, findings, context_text, context_findings, self.policy, mask)
         verdict, reasons = judged.verdict, judged.reasons
         if errors:
             verdict = verdict.at_least(Verdict.WARN)
@@ -177,10 +180,9 @@ class Screener:
                 results.append(self.screen(text, item.get("kind") or Kind.POST, item.get("context")))
         return results
 
-    def _findings(self, text: str, context: Context) -> list[Finding]:
-        if not text:
+    def _findings(self, prepared: Prepared, context: Context) -> list[Finding]:
+        if not prepared.original:
             return []
-        prepared = prepare(text)
         raw: list[Finding] = []
         for recognizer in self.recognizers:
             try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from rounds.domain.screening import Finding, Kind, Policy, RuleMode, SpanType, Verdict
 from rounds.screening.base import finding
+from rounds.screening.gate import ALWAYS, CuePattern, cue_pattern, scan
 from rounds.screening.temporal import age_value
 
 _I = re.IGNORECASE
@@ -45,7 +46,7 @@ WEEKDAY_WEIGHT = 0.5
 RARE_EVENT_WEIGHT = 0.5
 QUASI_BLOCK = 2.0
 
-_PATIENT_CUE = re.compile(
+_PATIENT_CUE = cue_pattern(
     r"\b(?:patients?|pts?|paciente|frequent\s+flyer|our\s+(?:little|sweet|favorite|favourite)\b|little\s+(?:guy|girl|one|man|lady)|"
     r"the\s+one\s+with|(?:guy|lady|man|woman|kid|baby|girl|boy|gentleman|grandpa|grandma)\s+(?:in|on|from|with)\b|"
     r"had\s+an?\s+\d+|had\s+an?\s+(?:guy|lady|man|woman|kid|teen|toddler)|rang\s+the\s+bell|admitted|discharged|"
@@ -56,7 +57,7 @@ _PATIENT_CUE = re.compile(
     r"(?:his|her|their)\s+(?:family|wife|husband|mom|dad|son|daughter)|in\s+(?:room|bed|bay|trauma))\b",
     _I,
 )
-_SELF_HEALTH = re.compile(
+_SELF_HEALTH = cue_pattern(
     r"\b(?:my\s+own|i\s+(?:was|am|got|had|have|'ve\s+been|was\s+just)\s+(?:diagnosed|sick|admitted|hospitalized)|"
     r"i\s+(?:was|am)\s+diagnosed|i\s+had\b|i\s+have\b|my\s+(?:morphine|therapy|meds|medication|refill|doctor|dr|surgery|"
     r"appointment|diagnosis|anxiety|depression|migraines?|own)|asking\s+for\s+me|from\s+a\s+nurse\s+with|"
@@ -66,29 +67,29 @@ _SELF_HEALTH = re.compile(
 _MERE_CUES = frozenset(
     {"patient", "pt", "paciente", "a patient", "the patient", "our patient", "my patient", "mi paciente"}
 )
-_DEPARTMENT = re.compile(
+_DEPARTMENT = cue_pattern(
     r"\bpatient\s+(?:relations|experience|advocacy|advocate|liaison|portal|services|financial|access|family\s+services)\b",
     _I,
 )
-_ORG_CONTACT_CUE = re.compile(
+_ORG_CONTACT_CUE = cue_pattern(
     r"\b(?:call|contact|reach|text|email|e-mail|visit|dm|message)\s+(?:us|our|the|patient|at|a|nurse)\b|"
     r"\b(?:nurse\s+line|our\s+team|patient\s+(?:relations|experience|advocacy|liaison))\b|\bto\s+schedule\b",
     _I,
 )
-_ANECDOTE = re.compile(
+_ANECDOTE = cue_pattern(
     r"\b(?:a|my|our|the|one)\s+(?:patient|pt)\s+(?:said|told|thanked|asked|today|yesterday|tonight|last|this|who|"
     r"with|in|on|from|just)\b|\bhad\s+an?\s+\d+\s*(?:-?\s*(?:yo|y/o|yr|year))|\btuve\s+un\s+paciente\b",
     _I,
 )
-_INBOUND_CARE_VERB = re.compile(
+_INBOUND_CARE_VERB = cue_pattern(
     r"\b(?:delivering|delivered|took\s+care\s+of|taking\s+care\s+of|treated\s+me|my\s+stay|discharged|admitted|"
     r"was\s+on\b|is\s+in\s+(?:bed|room))",
     _I,
 )
-_THIRD_PARTY_SELF = re.compile(r"\bmy\s+(?:patient|pt)\b|\bour\s+patient\b", _I)
-_SUPPORT_HASHTAG = re.compile(r"#\w*(?:strong|warrior|fighter|prayfor|pray4|getwell|army|brave)\w*", _I)
-_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you've|you'll|yours|u|ur|usted|su|tu)\b", _I)
-_CONFIRMS = re.compile(
+_THIRD_PARTY_SELF = cue_pattern(r"\bmy\s+(?:patient|pt)\b|\bour\s+patient\b", _I)
+_SUPPORT_HASHTAG = cue_pattern(r"#\w*(?:strong|warrior|fighter|prayfor|pray4|getwell|army|brave)\w*", _I)
+_SECOND_PERSON = cue_pattern(r"\b(?:you|your|you're|you've|you'll|yours|u|ur|usted|su|tu)\b", _I)
+_CONFIRMS = cue_pattern(
     r"\b(?:your|ur)\s+(?:recent\s+|last\s+|upcoming\s+|new\s+)?(?:visit|stay|chart|records?|account|care|surgery|"
     r"procedure|appointment|follow[- ]?up|doctor|nurse|care\s+team|physician|provider|treatment|room|discharge|"
     r"admission|results?|labs?|scan|test|medications?|meds|dose|dosage|prescription|diagnosis|recovery|delivery|"
@@ -106,59 +107,59 @@ _CONFIRMS = re.compile(
     r"\bwelcome\s+back\b|\bthat\s+was\s+(?:mr|mrs|ms|miss)\b",
     _I,
 )
-_GENERIC_REPLY = re.compile(
+_GENERIC_REPLY = cue_pattern(
     r"\b(?:please\s+(?:call|contact|reach|email|dm|message|send)|patient\s+(?:relations|experience|advocacy|liaison)|"
     r"can'?t\s+discuss|cannot\s+discuss|thank\s+you\s+for\s+(?:the\s+kind|your\s+(?:feedback|kind|review))|"
     r"sorry\s+to\s+hear)\b",
     _I,
 )
-_IDENTIFIER_REQUEST = re.compile(
+_IDENTIFIER_REQUEST = cue_pattern(
     r"\b(?:reply|send|dm|message|post|share|provide|give|tell)\s+(?:us\s+)?(?:with\s+)?(?:\w+\s+){0,3}?"
     r"(?:full\s+name|date\s+of\s+birth|dob|birthday|mrn|medical\s+record|record\s+number|insurance|member\s+id|"
     r"ssn|social\s+security|account\s+number|room\s+number|diagnosis|symptoms|address)\b",
     _I,
 )
-_MEDICAL_ADVICE = re.compile(
+_MEDICAL_ADVICE = cue_pattern(
     r"\b(?:you\s+should\s+(?:take|stop|start|try|double|increase|decrease|cut|switch|skip|avoid\s+taking)|"
     r"(?:try|start|stop|keep)\s+taking|take\s+(?:\d+|one|two|three|half)\s*(?:mg|tablets?|pills?|doses?|capsules?)?|"
     r"\d+\s?mg\s+(?:of\s+)?\w+\s+(?:twice|once|every|daily|a\s+day|at\s+night)|i(?:'d|\s+would)\s+(?:recommend|suggest)\s+"
     r"(?:you|taking|increasing|stopping)|(?:increase|decrease|double|lower|raise)\s+(?:your|the)\s+dose)\b",
     _I,
 )
-_UNPROFESSIONAL = re.compile(
+_UNPROFESSIONAL = cue_pattern(
     r"\b(?:frequent\s+flyers?|drug[- ]seek(?:er|ing)s?|gomers?|train\s*wrecks?|whales?|crock|dirtbags?|junkies?|"
     r"psychos?|crazies|lunatics?|idiots?|morons?|dumb\s+(?:patient|pt)s?|stupid\s+(?:patient|pt)s?|"
     r"(?:patient|pt)s?\s+(?:from\s+hell|are\s+(?:the\s+worst|idiots|stupid|disgusting))|sassiest|lol|lmao|😂|🤣)",
     _I,
 )
-_REVIEW_REQUEST = re.compile(r"\b(?:review|rating|stars?|rate\s+us|feedback)\b", _I)
-_INCENTIVE = re.compile(
+_REVIEW_REQUEST = cue_pattern(r"\b(?:review|rating|stars?|rate\s+us|feedback)\b", _I)
+_INCENTIVE = cue_pattern(
     r"\b(?:gift\s+cards?|discount|coupon|\d+%\s+off|free\s+\w+|chance\s+to\s+win|entered?\s+(?:to|into)\s+(?:win|a\s+drawing)|"
     r"raffle|prize|reward|in\s+exchange\s+for|\$\d+)\b",
     _I,
 )
-_EMPLOYMENT_DISCLOSURE = re.compile(
+_EMPLOYMENT_DISCLOSURE = cue_pattern(
     r"\b(?:i\s+work|my\s+(?:shift|unit|coworkers|colleagues|employer|team|job)|our\s+\w+|we\b|#employee|#ad\b|"
     r"disclosure|i'?m\s+(?:a|an)\s+(?:nurse|employee|staff)|proud\s+to\s+work)\b",
     _I,
 )
-_ENDORSEMENT = re.compile(
+_ENDORSEMENT = cue_pattern(
     r"\b(?:best\s+(?:hospital|doctors?|care|clinic)|highly\s+recommend|go\s+(?:see|to)|you\s+should\s+go|5\s+stars?|"
     r"five\s+stars|amazing\s+(?:hospital|care|doctors?))\b",
     _I,
 )
-_INBOUND_CARE_LINK = re.compile(
+_INBOUND_CARE_LINK = cue_pattern(
     r"\b(?:your\s+(?:er|ed|hospital|staff|nurses?|doctors?|icu|clinic|unit|floor|emergency)|my\s+stay|was\s+on\b|"
     r"stay\s+at|(?:is|was)\s+in\s+(?:bed|room|your)|delivering|delivered|took\s+care\s+of|taking\s+care\s+of|"
     r"treated\s+me|discharged|admitted)\b",
     _I,
 )
-_RARE_EVENT = re.compile(
+_RARE_EVENT = cue_pattern(
     r"\b(?:first\s+(?:ever|in\s+the\s+state|case)|quadruplets|triplets|conjoined|rare|lightning|shark|bear\s+attack|"
     r"celebrity|famous|viral|news|tv|only\s+one)\b",
     _I,
 )
-_STORY_CUE = re.compile(
+_STORY_CUE = cue_pattern(
     r"\b(?:story|journey|testimonial|sharing|shared|thank\s+you\s+to\s+the\s+\w+\s+family)\b", _I
 )
 
@@ -182,8 +183,9 @@ def _active_health(findings: list[Finding]) -> list[Finding]:
     ]
 
 
-def quasi_score(findings: list[Finding], text: str) -> float:
-    """Sum of quasi-identifier weights, each type counted once (docs/screening.md)."""
+def quasi_score(findings: list[Finding], text: str, mask: int = ALWAYS) -> float:
+    """Sum of quasi-identifier weights, each type counted once (docs/screening.md). ``mask`` is the text's
+    cue mask from :func:`rounds.screening.gate.scan` (by default the cue gate is not trusted: every pattern runs)."""
     seen: dict[SpanType, float] = {}
     for item in findings:
         if item.organizational:
@@ -195,15 +197,15 @@ def quasi_score(findings: list[Finding], text: str) -> float:
             weight = WEEKDAY_WEIGHT
         seen[item.type] = max(seen.get(item.type, 0.0), weight)
     score = sum(seen.values())
-    if _RARE_EVENT.search(text):
+    if _RARE_EVENT.search(text, mask):
         score += RARE_EVENT_WEIGHT
     return score
 
 
-def _identifying(findings: list[Finding], text: str) -> tuple[list[str], float]:
+def _identifying(findings: list[Finding], text: str, mask: int) -> tuple[list[str], float]:
     """Reasons that make a patient identifiable, and the quasi-identifier score."""
     reasons: list[str] = []
-    org_contact = _ORG_CONTACT_CUE.search(text)
+    org_contact = _ORG_CONTACT_CUE.search(text, mask)
     for item in findings:
         if item.organizational:
             continue
@@ -229,7 +231,7 @@ def _identifying(findings: list[Finding], text: str) -> tuple[list[str], float]:
             "pattern.school",
         ):
             reasons.append("a street address, ZIP code or school")
-    score = quasi_score(findings, text)
+    score = quasi_score(findings, text, mask)
     if score >= QUASI_BLOCK:
         reasons.append(f"quasi-identifiers combined (score {score:g})")
     return sorted(set(reasons)), score
@@ -242,24 +244,29 @@ def judge(
     context_text: str,
     context_findings: list[Finding],
     policy: Policy,
+    mask: int | None = None,
 ) -> Judgment:
-    text_for_cues = _DEPARTMENT.sub(" ", text)
+    """The verdict for ``text``. ``mask`` is its cue mask (:func:`rounds.screening.gate.scan`), computed here when
+    not given."""
+    if mask is None:
+        mask = scan(text.lower(), text)
+    text_for_cues = _DEPARTMENT.regex.sub(" ", text) if _DEPARTMENT.possible(mask) else text
     health = [
         f
         for f in _active_health(findings)
         if not (f.type is SpanType.CARE_EVENT and text[f.start : f.end].lower() in _MERE_CUES)
-        and not _DEPARTMENT.match(text, f.start)
+        and not (_DEPARTMENT.possible(mask) and _DEPARTMENT.regex.match(text, f.start))
     ]
     identifiers = [f for f in findings if f.type.identifier]
     people = [f for f in identifiers if f.type in (SpanType.NAME, SpanType.HANDLE) and not f.organizational]
     has_room = any(f.type is SpanType.ROOM_BED for f in identifiers)
     support_tag = any(
         f.type is SpanType.NAME and m.start() <= f.start < m.end()
-        for m in _SUPPORT_HASHTAG.finditer(text)
+        for m in _SUPPORT_HASHTAG.finditer(text, mask)
         for f in identifiers
     )
-    patient_cue = bool(_PATIENT_CUE.search(text_for_cues))
-    self_health = bool(_SELF_HEALTH.search(text)) and not _THIRD_PARTY_SELF.search(text)
+    patient_cue = bool(_PATIENT_CUE.search(text_for_cues, mask))
+    self_health = bool(_SELF_HEALTH.search(text, mask)) and not _THIRD_PARTY_SELF.search(text, mask)
     fundraiser = any(f.rule == "pattern.url.fundraiser" for f in identifiers)
     strong_health = [f for f in health if ".generic" not in f.rule]
 
@@ -272,7 +279,7 @@ def judge(
         f.type in (SpanType.MRN, SpanType.HEALTH_PLAN, SpanType.SSN) and not f.organizational
         for f in identifiers
     )
-    anecdote = bool(_ANECDOTE.search(text_for_cues))
+    anecdote = bool(_ANECDOTE.search(text_for_cues, mask))
     about_patient = (
         (bool(strong_health) and (patient_cue or bool(people) or has_room) and not self_health)
         or (patient_cue and (bool(people) or has_room) and not self_health)
@@ -282,11 +289,11 @@ def judge(
         or fundraiser
         or (has_room and (patient_cue or bool(people)))
     )
-    identifying, score = _identifying(findings, text)
+    identifying, score = _identifying(findings, text, mask)
 
     if kind.outbound:
         if kind.answers_someone or (people and any(f.type is SpanType.HANDLE for f in people)):
-            relationship = _confirms_relationship(text, kind, findings, context_text, context_findings)
+            relationship = _confirms_relationship(text, kind, findings, context_text, context_findings, mask)
         if relationship:
             about_patient = True
             verdict = Verdict.BLOCK
@@ -305,36 +312,38 @@ def judge(
                     "A patient-specific clinical anecdote; no direct identifier, but details can add up"
                     f" (quasi-identifier score {score:g})."
                 )
-            if kind in (Kind.DRAFT, Kind.POST) and _STORY_CUE.search(text) and identifying:
+            if kind in (Kind.DRAFT, Kind.POST) and _STORY_CUE.search(text, mask) and identifying:
                 verdict, extra = _apply_rule(
-                    policy, "patient_story_authorization", verdict, reasons, extra, text, _STORY_CUE
+                    policy, "patient_story_authorization", verdict, reasons, extra, text, _STORY_CUE, mask
                 )
         if kind.answers_someone and not relationship:
             verdict, extra = _apply_rule(
-                policy, "identifier_requests", verdict, reasons, extra, text, _IDENTIFIER_REQUEST
+                policy, "identifier_requests", verdict, reasons, extra, text, _IDENTIFIER_REQUEST, mask
             )
-        verdict, extra = _apply_rule(policy, "medical_advice", verdict, reasons, extra, text, _MEDICAL_ADVICE)
-        if about_patient or (_UNPROFESSIONAL.search(text) and patient_cue):
+        verdict, extra = _apply_rule(
+            policy, "medical_advice", verdict, reasons, extra, text, _MEDICAL_ADVICE, mask
+        )
+        if about_patient or (_UNPROFESSIONAL.search(text, mask) and patient_cue):
             verdict, extra = _apply_rule(
-                policy, "unprofessional_language", verdict, reasons, extra, text, _UNPROFESSIONAL
+                policy, "unprofessional_language", verdict, reasons, extra, text, _UNPROFESSIONAL, mask
             )
-        if _REVIEW_REQUEST.search(text):
+        if _REVIEW_REQUEST.search(text, mask):
             verdict, extra = _apply_rule(
-                policy, "review_incentives", verdict, reasons, extra, text, _INCENTIVE
+                policy, "review_incentives", verdict, reasons, extra, text, _INCENTIVE, mask
             )
         if (
             kind in (Kind.POST, Kind.DRAFT)
-            and _ENDORSEMENT.search(text)
-            and not _EMPLOYMENT_DISCLOSURE.search(text)
+            and _ENDORSEMENT.search(text, mask)
+            and not _EMPLOYMENT_DISCLOSURE.search(text, mask)
         ):
             verdict, extra = _apply_rule(
-                policy, "undisclosed_employment", verdict, reasons, extra, text, _ENDORSEMENT
+                policy, "undisclosed_employment", verdict, reasons, extra, text, _ENDORSEMENT, mask
             )
     else:
-        linked_care = bool(_INBOUND_CARE_LINK.search(text)) or any(
+        linked_care = bool(_INBOUND_CARE_LINK.search(text, mask)) or any(
             f.type in (SpanType.FACILITY_UNIT, SpanType.ROOM_BED) for f in identifiers
         )
-        if (health or has_room or _INBOUND_CARE_VERB.search(text)) and linked_care:
+        if (health or has_room or _INBOUND_CARE_VERB.search(text, mask)) and linked_care:
             about_patient = True
             verdict = Verdict.WARN
             reasons.append(
@@ -347,11 +356,16 @@ def judge(
 
 
 def _confirms_relationship(
-    text: str, kind: Kind, findings: list[Finding], context_text: str, context_findings: list[Finding]
+    text: str,
+    kind: Kind,
+    findings: list[Finding],
+    context_text: str,
+    context_findings: list[Finding],
+    mask: int,
 ) -> bool:
-    if _IDENTIFIER_REQUEST.search(text):
+    if _IDENTIFIER_REQUEST.search(text, mask):
         return False
-    confirms = bool(_CONFIRMS.search(text))
+    confirms = bool(_CONFIRMS.search(text, mask))
     if not confirms and context_text:
         # Echoing health details or a clinician / unit the person posted.
         context_lower = context_text.lower()
@@ -360,7 +374,7 @@ def _confirms_relationship(
             if len(value) < 3:
                 continue
             if item.type in (SpanType.CONDITION, SpanType.MEDICATION) and ".generic" not in item.rule:
-                if value in context_lower and _SECOND_PERSON.search(text):
+                if value in context_lower and _SECOND_PERSON.search(text, mask):
                     confirms = True
             elif (
                 item.type in (SpanType.FACILITY_UNIT, SpanType.ROOM_BED, SpanType.DATE)
@@ -369,7 +383,9 @@ def _confirms_relationship(
                 confirms = True
     if not confirms:
         return False
-    return not (_GENERIC_REPLY.search(text) and not _CONFIRMS.search(_GENERIC_REPLY.sub(" ", text)))
+    return not (
+        _GENERIC_REPLY.search(text, mask) and not _CONFIRMS.regex.search(_GENERIC_REPLY.regex.sub(" ", text))
+    )
 
 
 def _apply_rule(
@@ -379,12 +395,13 @@ def _apply_rule(
     reasons: list[str],
     extra: list[Finding],
     text: str,
-    pattern: re.Pattern[str],
+    pattern: CuePattern,
+    mask: int,
 ) -> tuple[Verdict, list[Finding]]:
     rule = policy.rules()[name]
     if rule.mode is RuleMode.OFF:
         return verdict, extra
-    match = pattern.search(text)
+    match = pattern.search(text, mask)
     if match is None:
         return verdict, extra
     extra.append(

@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from rounds.screening.gate import scan
+
 # Look-alike letters seen in obfuscated names. Cyrillic and Greek capitals/lower-case that render as Latin.
 _CONFUSABLES = {
     "а": "a",
@@ -69,6 +71,8 @@ _CONFUSABLES = {
     "Τ": "T",
     "Υ": "Y",
     "Χ": "X",
+    "ı": "i",  # dotless i and long s: regex IGNORECASE reads them as i and s, so fold them before the cue gate
+    "ſ": "s",
     "‘": "'",
     "’": "'",
     "ʼ": "'",
@@ -109,6 +113,8 @@ class Prepared:
     index: list[int] | None
     lower: str = ""
     tokens: list[Token] = field(default_factory=list)
+    # Bit mask of the cue-gated patterns that may match the folded text (rounds.screening.gate).
+    cues: int = -1
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a folded span to the original text."""
@@ -175,7 +181,10 @@ def prepare(text: str) -> Prepared:
             folded, index = text, None
     if _SPACED.search(folded):
         folded, index = _join_spaced(folded, index)
-    prepared = Prepared(original=text, folded=folded, index=index, lower=folded.lower())
+    lower = folded.lower()
+    if len(lower) != len(folded):  # "İ" lowers to two characters: keep offsets aligned with the folded text
+        lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in folded)
+    prepared = Prepared(original=text, folded=folded, index=index, lower=lower, cues=scan(lower, folded))
     prepared.tokens = [
         Token(match.start(), match.end(), match.group(), match.group().lower())
         for match in _WORD.finditer(folded)
