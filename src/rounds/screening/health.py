@@ -10,15 +10,16 @@ import ahocorasick
 
 from rounds.domain.screening import Finding, SpanType
 from rounds.screening.base import Context, finding
+from rounds.screening.gate import cue_pattern
 from rounds.screening.lexicons import CARE_EVENTS, CONDITIONS, MEDICATIONS, PROCEDURES
 from rounds.screening.text import Prepared
 
 _I = re.IGNORECASE
-_NEGATION = re.compile(
+_NEGATION = cue_pattern(
     r"\b(?:no|not|never|denies|denied|without|negative\s+for|ruled\s+out|free\s+of|sin|nunca)\s+(?:\w+\s+){0,2}$",
     _I,
 )
-_HYPOTHETICAL = re.compile(
+_HYPOTHETICAL = cue_pattern(
     r"\b(?:if\s+you|if\s+your|signs?\s+of|symptoms?\s+of|risk\s+of|prevent(?:ing)?|awareness|screenings?\s+for|"
     r"learn\s+about|know\s+the|what\s+is|could|might|may\s+have|in\s+case\s+of|vaccin\w*\s+(?:against|for)|"
     r"protect\s+(?:yourself|against))\s+(?:\w+\s+){0,2}$",
@@ -61,6 +62,7 @@ class HealthRecognizer:
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
         text, lower = prepared.folded, prepared.lower
         out: list[Finding] = []
+        negation, hypothetical = _NEGATION.possible(prepared.cues), _HYPOTHETICAL.possible(prepared.cues)
         for end_index, (term, type_name) in self._automaton.iter_long(lower):
             start = end_index - len(term) + 1
             end = end_index + 1
@@ -71,10 +73,10 @@ class HealthRecognizer:
             span_type = SpanType(type_name)
             rule = "lexicon." + span_type.lower()
             score = 0.9
-            if _NEGATION.search(lower, max(0, start - 40), start):
+            if negation and _NEGATION.regex.search(lower, max(0, start - 40), start):
                 rule += ".negated"
                 score = 0.3
-            elif _HYPOTHETICAL.search(lower, max(0, start - 40), start):
+            elif hypothetical and _HYPOTHETICAL.regex.search(lower, max(0, start - 40), start):
                 rule += ".generic"
                 score = 0.5
             out.append(finding(start, end, span_type, self.name, rule, _EXPLANATIONS[span_type], score))

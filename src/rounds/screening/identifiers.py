@@ -16,6 +16,7 @@ from stdnum.us import ssn as us_ssn
 
 from rounds.domain.screening import Finding, SpanType
 from rounds.screening.base import Context, finding
+from rounds.screening.gate import cue_pattern
 from rounds.screening.text import Prepared
 
 _I = re.IGNORECASE
@@ -43,7 +44,7 @@ _TLDS = (
     "tv|fm|mx|es|in|au|de|fr|page|link"
 )
 
-_URL = re.compile(
+_URL = cue_pattern(
     r"\b(?:https?://|www\.)[^\s<>\"']+"
     r"|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:/[^\s<>\"']*)?",
     _I,
@@ -52,12 +53,12 @@ _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
 _HANDLE = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
-_IPV4 = re.compile(
+_IPV4 = cue_pattern(
     r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]\d)"
 )
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?![\w:])", _I)
 
-_PHONE = re.compile(
+_PHONE = cue_pattern(
     r"(?<![\w+/-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w/-])"
     r"|(?<![\w+])\+(?:[2-9]\d{0,2})[\s.-]?(?:\(?\d{1,4}\)?[\s.-]?){2,5}\d{2,4}(?![\w/])",
     _I,
@@ -65,8 +66,8 @@ _PHONE = re.compile(
 _FAX_CUE = re.compile(r"\bfax(?:\s*(?:no\.?|number|#))?\s*[:#]?\s*$", _I)
 _PHONE_CUE_WORDS = ("tel", "phone", "call", "text", "cell", "mobile", "ph")
 
-_SSN = re.compile(r"(?<![\w-])(\d{3})[-\s.](\d{2})[-\s.](\d{4})(?![\w-])")
-_SSN_KEYWORD = re.compile(
+_SSN = cue_pattern(r"(?<![\w-])(\d{3})[-\s.](\d{2})[-\s.](\d{4})(?![\w-])")
+_SSN_KEYWORD = cue_pattern(
     r"\b(?:ssn|ss#|social(?:\s+security)?(?:\s+(?:number|no\.?|#))?|seguro\s+social)\s*[:#]?\s*(\d{3}[-\s.]?\d{2}[-\s.]?\d{4}|\d{9}|x{3}-x{2}-\d{4}|\*{3}-\*{2}-\d{4})\b",
     _I,
 )
@@ -119,17 +120,17 @@ _KEYED: tuple[tuple[SpanType, str, str, str], ...] = (
     ),
 )
 _KEYED_PATTERNS = tuple(
-    (span_type, rule, re.compile(r"\b(?:" + keywords + r")" + _SEP + _ID_VALUE, _I), what)
+    (span_type, rule, cue_pattern(r"\b(?:" + keywords + r")" + _SEP + _ID_VALUE, _I), what)
     for span_type, rule, keywords, what in _KEYED
 )
-_PLATE_VALUE = re.compile(
+_PLATE_VALUE = cue_pattern(
     r"\b(?:license\s+plate|licence\s+plate|plates?|tag|placa)\s*(?:#|no\.?|number)?\s*[:#]?\s*(?P<v>[A-Z0-9]{1,4}[- ]?[A-Z0-9]{2,5})\b",
     _I,
 )
-_VIN = re.compile(r"\b[A-HJ-NPR-Z0-9]{17}\b")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
-_LONG_NUMBER = re.compile(r"(?<![\w.,/$#-])(?=[A-Z]{0,3}\d)[A-Z]{0,3}\d{7,}(?![\w.,/%-])")
-_BIOMETRIC = re.compile(
+_VIN = cue_pattern(r"\b[A-HJ-NPR-Z0-9]{17}\b")
+_CARD = cue_pattern(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_LONG_NUMBER = cue_pattern(r"(?<![\w.,/$#-])(?=[A-Z]{0,3}\d)[A-Z]{0,3}\d{7,}(?![\w.,/%-])")
+_BIOMETRIC = cue_pattern(
     r"\b(?:finger\s?prints?|retina(?:l)?\s+scans?|iris\s+scans?|voice\s?prints?|face\s?prints?|dna\s+(?:sample|profile|results?)|"
     r"full[- ]face\s+(?:photo|picture|image|pic)s?|(?:photo|picture|pic|selfie|video)s?\s+of\s+(?:the\s+|our\s+|my\s+)?patients?)\b",
     _I,
@@ -166,7 +167,7 @@ class ContactRecognizer:
     name = "phi.contact.v1"
 
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
-        text = prepared.folded
+        text, mask = prepared.folded, prepared.cues
         out: list[Finding] = []
         emails: list[tuple[int, int]] = []
         has_at = "@" in text
@@ -185,7 +186,7 @@ class ContactRecognizer:
             )
             item.organizational = org
             out.append(item)
-        for match in _URL.finditer(text) if "." in text else ():
+        for match in _URL.finditer(text, mask) if "." in text else ():
             start, end = match.span()
             if any(a <= start < b for a, b in emails):
                 continue
@@ -221,8 +222,8 @@ class ContactRecognizer:
             )
             item.organizational = org
             out.append(item)
-        for pattern in (_IPV4, _IPV6):
-            if (pattern is _IPV4 and "." not in text) or (
+        for pattern in (_IPV4.regex, _IPV6):
+            if (pattern is _IPV4.regex and ("." not in text or not _IPV4.possible(mask))) or (
                 pattern is _IPV6 and "::" not in text and text.count(":") < 3
             ):
                 continue
@@ -256,8 +257,9 @@ class NumberRecognizer:
         text = prepared.folded
         out: list[Finding] = []
         taken: list[tuple[int, int]] = []
+        mask = prepared.cues
         if not _HAS_DIGIT.search(text):
-            return self._biometric(text)
+            return self._biometric(text, mask)
 
         def free(start: int, end: int) -> bool:
             return not any(start < b and a < end for a, b in taken)
@@ -266,7 +268,7 @@ class NumberRecognizer:
             taken.append((item.start, item.end))
             out.append(item)
 
-        for match in _SSN_KEYWORD.finditer(text):
+        for match in _SSN_KEYWORD.finditer(text, mask):
             start, end = match.span(1)
             valid = us_ssn.is_valid(_digits(match.group(1))) if "x" not in match.group(1).lower() else False
             add(
@@ -281,7 +283,7 @@ class NumberRecognizer:
                     0.99 if valid else 0.85,
                 )
             )
-        for match in _SSN.finditer(text):
+        for match in _SSN.finditer(text, mask):
             if not free(*match.span()):
                 continue
             raw = "".join(match.groups())
@@ -297,7 +299,7 @@ class NumberRecognizer:
                     )
                 )
         for span_type, rule, pattern, what in _KEYED_PATTERNS:
-            for match in pattern.finditer(text):
+            for match in pattern.finditer(text, mask):
                 start, end = match.span("v")
                 value = match.group("v")
                 if not free(start, end) or _looks_like_measure(text, end) or _DATE_LIKE.fullmatch(value):
@@ -323,7 +325,7 @@ class NumberRecognizer:
                         score,
                     )
                 )
-        for match in _PLATE_VALUE.finditer(text):
+        for match in _PLATE_VALUE.finditer(text, mask):
             start, end = match.span("v")
             value = match.group("v")
             if free(start, end) and any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
@@ -338,7 +340,7 @@ class NumberRecognizer:
                         0.9,
                     )
                 )
-        for match in _VIN.finditer(text):
+        for match in _VIN.finditer(text, mask):
             if free(*match.span()) and vin_is_valid(match.group()):
                 add(
                     finding(
@@ -350,7 +352,7 @@ class NumberRecognizer:
                         0.97,
                     )
                 )
-        for match in _PHONE.finditer(text):
+        for match in _PHONE.finditer(text, mask):
             start, end = match.span()
             if not free(start, end):
                 continue
@@ -385,7 +387,7 @@ class NumberRecognizer:
             )
             item.organizational = org
             add(item)
-        for match in _CARD.finditer(text):
+        for match in _CARD.finditer(text, mask):
             start, end = match.span()
             digits = _digits(match.group())
             if not free(start, end) or not 13 <= len(digits) <= 19:
@@ -404,7 +406,7 @@ class NumberRecognizer:
                 )
             elif len(digits) == 15 and imei.is_valid(digits):
                 add(finding(start, end, SpanType.DEVICE, self.name, "checksum.imei", "A device IMEI.", 0.95))
-        for match in _LONG_NUMBER.finditer(text):
+        for match in _LONG_NUMBER.finditer(text, mask):
             start, end = match.span()
             if not free(start, end):
                 continue
@@ -419,10 +421,10 @@ class NumberRecognizer:
                     0.6,
                 )
             )
-        out.extend(self._biometric(text))
+        out.extend(self._biometric(text, mask))
         return out
 
-    def _biometric(self, text: str) -> list[Finding]:
+    def _biometric(self, text: str, mask: int) -> list[Finding]:
         return [
             finding(
                 *match.span(),
@@ -432,7 +434,7 @@ class NumberRecognizer:
                 "Biometric data and full-face photos are identifiers under HIPAA.",
                 0.8,
             )
-            for match in _BIOMETRIC.finditer(text)
+            for match in _BIOMETRIC.finditer(text, mask)
         ]
 
 

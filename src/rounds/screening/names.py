@@ -13,6 +13,7 @@ import re
 
 from rounds.domain.screening import Finding, SpanType
 from rounds.screening.base import Context, finding
+from rounds.screening.gate import cue_pattern
 from rounds.screening.lexicons import CLINICIAN_TITLES, COMMON_WORDS, EPONYMS, NOT_NAMES, TITLES, person_names
 from rounds.screening.text import Prepared, Token
 
@@ -34,7 +35,7 @@ _PATIENT_CUES = frozenset(
         "doña",
     }
 )
-_PRAY = re.compile(
+_PRAY = cue_pattern(
     r"\b(?:pray(?:ing)?\s+for|prayers?\s+(?:for|to)|thoughts\s+(?:are\s+)?with|recen\s+por|oren\s+por|"
     r"happy\s+(?:\d{1,3}(?:st|nd|rd|th)\s+)?birthday(?:\s+to)?|get\s+well(?:\s+soon)?|rip|rest\s+in\s+peace|"
     r"welcome\s+(?:back|home)|feliz\s+cumplea[ñn]os|named|called|goes\s+by)\s+",
@@ -79,7 +80,7 @@ _ROOM_AHEAD = re.compile(
     r"\s+(?:is\s+|was\s+)?(?:back\s+|still\s+|now\s+)?(?:in|on)\s+(?:the\s+)?(?:room|rm|bed|bay|trauma|cama|\d{1,2}\s?[a-z]+|unit|pod)\b",
     re.IGNORECASE,
 )
-_FAMILY = re.compile(
+_FAMILY = cue_pattern(
     r"\b(?:the|la|los)\s+([A-Z][a-z'’-]+(?:[- ][A-Z][a-z'’-]+)?)\s+(?:family|familia|household|kids|twins)\b"
 )
 _INITIALS = re.compile(r"\b([A-Z])\.\s?(?:([A-Z])\.)?(?=\s?[A-Z][a-z])|\b[A-Z]\.[A-Z]\.(?:[A-Z]\.)?")
@@ -118,7 +119,7 @@ class NameRecognizer:
         tokens = prepared.tokens
         out: list[Finding] = []
         claimed: set[int] = set()
-        cue_positions = {match.end() for match in _PRAY.finditer(text)}
+        cue_positions = {match.end() for match in _PRAY.finditer(text, prepared.cues)}
 
         def emit(
             first: int, last: int, rule: str, explanation: str, score: float, staff: bool = False
@@ -275,8 +276,9 @@ class NameRecognizer:
                 if unleet.isalpha() and self._known_first(unleet) and unleet not in COMMON_WORDS:
                     emit(index, index, "lexicon.leetspeak", "A first name spelled with digits.", 0.75)
                     continue
-        out.extend(self._hashtags(text))
-        for match in _FAMILY.finditer(text):
+        if "#" in text:
+            out.extend(self._hashtags(text))
+        for match in _FAMILY.finditer(text, prepared.cues):
             start, end = match.span(1)
             if (
                 not any(item.start <= start < item.end for item in out)

