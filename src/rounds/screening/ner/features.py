@@ -17,7 +17,7 @@ import numpy.typing as npt
 from rounds.screening.ner.lexicon import Gaz, WordStats
 from rounds.screening.ner.tokenize import Kind
 
-FEATURE_VERSION: Final = 2
+FEATURE_VERSION: Final = 1
 OFFSETS: Final = (-2, -1, 0, 1, 2)
 WINDOW: Final = len(OFFSETS)
 BOS: Final = ("<s>", -1)
@@ -113,17 +113,6 @@ class FeatureSpace:
         ]
         near = [word, k, c, f, shape, r + "|" + c]
         far = [word, k, c]
-        clusters = self.stats.clusters.get(key)
-        if clusters is None:
-            own.append("cl=unk|" + c)
-            near.append("cl=unk")
-        else:
-            for level, cluster in enumerate(clusters):
-                feat = f"cl{level}={cluster}"
-                own.extend((feat, feat + "|" + c))
-                near.append(feat)
-                if level == 0:
-                    far.append(feat)
         if kind in _LETTERISH:
             for n in (1, 2, 3):
                 if len(low) > n:
