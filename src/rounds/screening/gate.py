@@ -197,11 +197,12 @@ _HAS_DIGIT = re.compile(r"\d")
 # Characters that a case-insensitive pattern matches against an ASCII letter although ``str.lower`` does not
 # turn them into it (sre's simple case folding and its i/ı, s/ſ equivalences).
 _CASE_EQUIVALENTS: Final = str.maketrans({"ı": "i", "ſ": "s", "İ": "i", "\u212a": "k", "\u0307": None})
+_HAS_CASE_EQUIVALENT: Final = re.compile("[ıſİ\u212a\u0307]")
 
 
 def scan(lower: str, folded: str) -> int:
     """The bit mask of gated patterns that may match: one pass over the lower-cased text."""
-    if not lower.isascii():
+    if not lower.isascii() and _HAS_CASE_EQUIVALENT.search(lower):
         lower = lower.translate(_CASE_EQUIVALENTS)
     mask = ALWAYS | _REGISTRY.digit_bits if _HAS_DIGIT.search(folded) else ALWAYS
     for _end, bits in _REGISTRY.automaton().iter(lower):

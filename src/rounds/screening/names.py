@@ -92,6 +92,8 @@ _LEET = str.maketrans(
 def _clean(token: Token) -> tuple[str, int]:
     """The token's lower-case name form and its length without a possessive 's."""
     lower = token.lower
+    if not lower.endswith("s"):
+        return lower, len(token.text)
     for suffix in ("'s", "’s"):
         if lower.endswith(suffix):
             return lower[: -len(suffix)], len(token.text) - len(suffix)

@@ -92,6 +92,9 @@ _CONFUSABLES = {
 # Runs of single letters separated by one space, dot, dash, underscore or a symbol: "j o h n", "J.O.H.N".
 _SPACED = re.compile(r"(?<![\w])(?:[^\W\d_][ ._\-*·•]){2,}[^\W\d_](?![\w])")
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
 
@@ -154,7 +157,7 @@ def _fold_cached(char: str) -> str | None:
 def prepare(text: str) -> Prepared:
     """Fold ``text`` for matching and tokenize it once."""
     if (text.isascii() and not _has_control(text)) or (
-        all(_fold_cached(char) is None for char in set(text) if not char.isascii()) and not _has_control(text)
+        all(_fold_cached(char) is None for char in set(_NON_ASCII.findall(text))) and not _has_control(text)
     ):
         folded, index = text, None
     else:
@@ -193,7 +196,7 @@ def prepare(text: str) -> Prepared:
 
 
 def _has_control(text: str) -> bool:
-    return any(char < " " and char not in "\n\t\r" for char in text)
+    return _CONTROL.search(text) is not None
 
 
 def _join_spaced(folded: str, index: list[int] | None) -> tuple[str, list[int] | None]:
