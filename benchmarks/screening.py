@@ -274,7 +274,9 @@ def print_table(results: list[dict[str, Any]]) -> None:
     row("throughput posts/s (CPU time, one core)", [f"{r['cpu_posts_per_s']:.0f}" for r in results])
     base = next((r for r in results if r["name"] == "rounds"), None)
     if base:
-        row("rounds speed ratio, wall (x)", [f"{base['posts_per_s'] / r['posts_per_s']:.1f}" for r in results])
+        row(
+            "rounds speed ratio, wall (x)", [f"{base['posts_per_s'] / r['posts_per_s']:.1f}" for r in results]
+        )
         row(
             "rounds speed ratio, CPU (x)",
             [f"{base['cpu_posts_per_s'] / r['cpu_posts_per_s']:.1f}" for r in results],
