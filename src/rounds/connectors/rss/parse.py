@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser  # type: ignore[import-untyped]
+import feedparser
 
 from rounds.connectors.parsing import parse_items
 from rounds.connectors.text import html_to_text, text_too_long
