@@ -181,4 +181,7 @@ class AuditChainHead(Base):
     last_event_id: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(sa.String(64))
     count: Mapped[int] = mapped_column(default=0)
+
+
 from rounds.db import listening as _listening  # noqa: E402,F401  (registers the listening tables on Base)
+from rounds.db import screening_settings as _screening_settings  # noqa: E402,F401  (registers the screening settings table)

@@ -27,3 +27,4 @@ class AuditAction(StrEnum):
     ACCOUNTS_IMPORTED = "account.imported"
     ACCOUNTS_EXPORTED = "account.exported"
     AUDIT_EXPORTED = "audit.exported"
+    SCREENING_SETTINGS_UPDATED = "screening.settings_updated"

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     IMPORT_EXPORT_ACCOUNTS = "import_export_accounts"
     VIEW_AUDIT = "view_audit"
     EXPORT_AUDIT = "export_audit"
+    MANAGE_SCREENING_POLICY = "manage_screening_policy"  # policy rule modes, public figures, org contacts
 
 
 _ALL = frozenset(Permission)
@@ -100,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ACCOUNTS,
             Permission.VIEW_AUDIT,
             Permission.EXPORT_AUDIT,
+            Permission.MANAGE_SCREENING_POLICY,
         }
     ),
     Role.EXECUTIVE_VIEWER: frozenset(

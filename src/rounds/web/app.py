@@ -16,6 +16,7 @@ from rounds.web.api import audit as api_audit
 from rounds.web.api import departments as api_departments
 from rounds.web.api import health as api_health
 from rounds.web.api import reference as api_reference
+from rounds.web.api import screening as api_screening
 from rounds.web.api import session as api_session
 from rounds.web.api import users as api_users
 from rounds.web.context import require_setup_done
@@ -25,6 +26,7 @@ from rounds.web.pages import audit as page_audit
 from rounds.web.pages import auth as page_auth
 from rounds.web.pages import departments as page_departments
 from rounds.web.pages import home as page_home
+from rounds.web.pages import screening as page_screening
 from rounds.web.pages import users as page_users
 from rounds.web.rendering import STATIC_DIR, build_templates
 
@@ -37,8 +39,8 @@ and the token in the `X-CSRF-Token` header on every POST, PUT, PATCH and DELETE.
 """
 
 # Pages, one router per area (CONVENTIONS.md 4: adding an area is one line here).
-PAGE_ROUTERS = (page_home, page_accounts, page_departments, page_users, page_audit)
-API_ROUTERS = (api_session, api_accounts, api_departments, api_users, api_audit)
+PAGE_ROUTERS = (page_home, page_accounts, page_departments, page_users, page_audit, page_screening)
+API_ROUTERS = (api_session, api_accounts, api_departments, api_users, api_audit, api_screening)
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
@@ -57,6 +59,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             {"name": "departments", "description": "Departments that own accounts."},
             {"name": "users", "description": "Users and their roles."},
             {"name": "audit", "description": "The append-only, hash-chained audit log."},
+            {
+                "name": "screening",
+                "description": "Screen drafts for patient information and policy problems; screening settings.",
+            },
             {"name": "health", "description": "Liveness and database health."},
         ],
     )

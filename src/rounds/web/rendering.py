@@ -27,6 +27,7 @@ class NavItem:
 # Only sections that exist; each shown only when the actor holds its permission.
 NAV: tuple[tuple[NavItem, Permission | None], ...] = (
     (NavItem("Home", "/", "home"), Permission.VIEW_DASHBOARD),
+    (NavItem("Screen", "/screen", "screen"), Permission.SCREEN_TEXT),
     (NavItem("Accounts", "/accounts", "accounts"), Permission.VIEW_ACCOUNTS),
     (NavItem("Departments", "/departments", "departments"), Permission.VIEW_DEPARTMENTS),
     (NavItem("Users", "/users", "users"), Permission.VIEW_USERS),
@@ -46,6 +47,7 @@ NOTICES: dict[str, str] = {
     "password_changed": "Your password has been changed.",
     "department_created": "Department created.",
     "department_updated": "Department saved.",
+    "screening_settings_saved": "Screening settings saved. They apply to the next text screened.",
 }
 
 

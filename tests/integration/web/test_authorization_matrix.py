@@ -127,6 +127,8 @@ CASES: list[Case] = [
     Case("GET", "/audit/export.csv", perm(Permission.EXPORT_AUDIT)),
     Case("GET", "/audit/export.jsonl", perm(Permission.EXPORT_AUDIT)),
     Case("GET", "/audit/verify", perm(Permission.VIEW_AUDIT)),
+    Case("GET", "/screen", perm(Permission.SCREEN_TEXT)),
+    Case("GET", "/settings/screening", perm(Permission.MANAGE_SCREENING_POLICY)),
     # --- pages: changing ---
     Case("POST", "/accounts/new", manage_accounts_in("cardiology"), data=account_form("cardiology")),
     Case("POST", "/accounts/new#oncology", manage_accounts_in("oncology"), data=account_form("oncology")),
@@ -209,6 +211,18 @@ CASES: list[Case] = [
             "new_password_confirm": "a brand new passphrase",
         },
     ),
+    Case(
+        "POST",
+        "/screen",
+        perm(Permission.SCREEN_TEXT),
+        data=lambda world, role: {"text": "Flu shots today in the lobby", "kind": "post"},
+    ),
+    Case(
+        "POST",
+        "/settings/screening",
+        perm(Permission.MANAGE_SCREENING_POLICY),
+        data=lambda world, role: {"public_figures": "Gov. Ann Brightwater"},
+    ),
     # --- API ---
     Case("GET", "/api/session", everyone),
     Case("GET", "/api/users", perm(Permission.VIEW_USERS)),
@@ -283,6 +297,25 @@ CASES: list[Case] = [
     Case("GET", "/api/audit/events?object_type=social_account&limit=5", perm(Permission.VIEW_AUDIT)),
     Case("GET", "/api/audit/export?format=jsonl", perm(Permission.EXPORT_AUDIT)),
     Case("GET", "/api/audit/verify", perm(Permission.VIEW_AUDIT)),
+    Case(
+        "POST",
+        "/api/screen",
+        perm(Permission.SCREEN_TEXT),
+        json=lambda world, role: {"text": "See you at the 5K on Saturday!", "kind": "post"},
+    ),
+    Case(
+        "POST",
+        "/api/screen#batch",
+        perm(Permission.SCREEN_TEXT),
+        json=lambda world, role: {"items": [{"text": "Flu shots today"}, {"text": "Sorry to hear that"}]},
+    ),
+    Case("GET", "/api/screening/settings", perm(Permission.MANAGE_SCREENING_POLICY)),
+    Case(
+        "PUT",
+        "/api/screening/settings",
+        perm(Permission.MANAGE_SCREENING_POLICY),
+        json=lambda world, role: {"public_figures": [f"Speaker {role.value}"]},
+    ),
     Case("DELETE", "/api/session", everyone),
 ]
 
@@ -412,6 +445,16 @@ def test_social_media_manager_cannot_create_users(env: Env) -> None:
     client = env.client(Role.SOCIAL_MEDIA_MANAGER)
     assert client.get("/users").status_code == 200
     assert client.get("/users/new").status_code == 403
+
+
+def test_only_admin_and_privacy_officer_manage_the_screening_policy(env: Env) -> None:
+    assert env.client(Role.ADMIN).get("/api/screening/settings").status_code == 200
+    assert env.client(Role.PRIVACY_OFFICER).get("/settings/screening").status_code == 200
+    assert env.client(Role.SOCIAL_MEDIA_MANAGER).get("/settings/screening").status_code == 403
+    assert env.client(Role.RESPONDER).get("/api/screening/settings").status_code == 403
+    viewer = env.client(Role.EXECUTIVE_VIEWER)
+    response = viewer.post("/api/screen", json={"text": "hello"}, headers={"X-CSRF-Token": viewer.csrf})
+    assert response.status_code == 403
 
 
 def test_navigation_shows_only_permitted_sections(env: Env) -> None:
