@@ -47,7 +47,9 @@ def predictions(
 ) -> list[dict[str, Any]]:
     out = []
     for item, spans in zip(gold, found, strict=True):
-        pred = [{"start": s.start, "end": s.end, "type": s.label} for s in spans if s.label != "ORG"]
+        pred: list[dict[str, object]] = [
+            {"start": s.start, "end": s.end, "type": s.label} for s in spans if s.label != "ORG"
+        ]
         if handles:
             pred += [
                 {"start": m.start(), "end": m.end(), "type": "HANDLE"} for m in HANDLE.finditer(item["text"])

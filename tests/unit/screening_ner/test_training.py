@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 
 from rounds.screening.ner.features import FEATURE_VERSION, FeatureSpace
-from rounds.screening.ner.lexicon import WordStats
-from rounds.screening.ner.model import Weights, build_tagger
+from rounds.screening.ner.lexicon import Gaz, WordStats, dump_gazetteer, read_gazetteer
+from rounds.screening.ner.model import Weights, build_tagger, gazetteer_path
 from rounds.screening.ner.training import (
     TAG_INDEX,
     Featurizer,
@@ -60,3 +60,19 @@ def test_a_tiny_model_learns_its_training_data(tmp_path: Path) -> None:
     spans = tagger.tag("Anna lives in Paris")
     assert [(s.start, s.end, s.label) for s in spans] == [(0, 4, "NAME"), (14, 19, "LOCATION")]
     assert TAG_INDEX["PER"] == 1
+
+
+def test_shipped_lexicon_files_round_trip(tmp_path: Path) -> None:
+    table = {"anna": int(Gaz.FIRST), "boise": int(Gaz.CITY), "lee": int(Gaz.FIRST | Gaz.LAST)}
+    dump_gazetteer(table, tmp_path / "g.tsv.gz")
+    assert read_gazetteer(tmp_path / "g.tsv.gz") == table
+    stats = WordStats({"the": 9, "anna": 3}, {"anna": 4}, {"the": (1, 5, 9), "anna": (2, 7, 30)})
+    stats.dump(tmp_path / "s.tsv.gz")
+    assert WordStats.read(tmp_path / "s.tsv.gz") == stats
+
+
+def test_the_shipped_gazetteer_is_used_without_the_packages() -> None:
+    assert gazetteer_path().exists()
+    table = read_gazetteer(gazetteer_path())
+    assert table["boston"] & Gaz.CITY
+    assert table["maria"] & Gaz.FIRST

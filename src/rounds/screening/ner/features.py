@@ -113,6 +113,19 @@ class FeatureSpace:
         ]
         near = [word, k, c, f, shape, r + "|" + c]
         far = [word, k, c]
+        # Word-cluster features exist only when the statistics carry clusters (scripts/train_ner.py --clusters);
+        # without them the features, and so the shipped v1 weights, are exactly those of phi.ner.v1.
+        clusters = self.stats.clusters.get(key) if self.stats.clusters else ()
+        if clusters is None:
+            own.append("cl=unk|" + c)
+            near.append("cl=unk")
+        elif clusters:
+            for level, cluster in enumerate(clusters):
+                feat = f"cl{level}={cluster}"
+                own.extend((feat, feat + "|" + c))
+                near.append(feat)
+                if level == 0:
+                    far.append(feat)
         if kind in _LETTERISH:
             for n in (1, 2, 3):
                 if len(low) > n:

