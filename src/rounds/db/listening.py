@@ -184,7 +184,7 @@ class StoredPost(Base):
     influence: Mapped[float] = mapped_column(default=0.0)
     verdict: Mapped[str] = mapped_column(sa.String(16), default="ok")
     content_hash: Mapped[str | None] = mapped_column(sa.String(16), index=True)
-    minhash: Mapped[str | None] = mapped_column(sa.String(64))
+    minhash: Mapped[str | None] = mapped_column(sa.String(128))
     sim_band0: Mapped[int | None] = mapped_column(index=True)
     sim_band1: Mapped[int | None] = mapped_column(index=True)
     sim_band2: Mapped[int | None] = mapped_column(index=True)

@@ -53,7 +53,12 @@ from rounds.domain.topics import ListeningAuditAction, MatchDocument
 from rounds.services import audit
 from rounds.services.context import Actor, Origin
 from rounds.services.listening import IMPORT_POSTS, audit_action
-from rounds.services.listening_dedupe import NEAR_SIMILARITY, fingerprint, similarity
+from rounds.services.listening_dedupe import (
+    NEAR_SIMILARITY,
+    decode_signature,
+    fingerprint,
+    similarity_values,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +133,15 @@ class _Canonical:
     content_hash: str | None
     signature: str | None
     group_id: int | None
+    values: list[int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.signature and self.values is None:
+            self.values = decode_signature(self.signature)
+
+
+MAX_CANDIDATES_PER_BAND = 64
+"""Near-duplicate candidates compared per band value (the oldest first): bounds the work on popular bands."""
 
 
 @dataclass
@@ -236,15 +250,17 @@ class Ingestor:
                     "status": "pending",
                 }
             )
-        fresh: set[str] = set()
         if rows:
-            ids = session.execute(
-                sa.insert(RawPayloadRecord).returning(RawPayloadRecord.id, sort_by_parameter_order=True),
-                rows,
-            ).scalars()
-            for digest, row_id in zip(row_digests, ids, strict=True):
-                known[digest] = (row_id, "pending")
-                fresh.add(digest)
+            # Plain executemany (one statement per chunk), then the ids by digest: ordered RETURNING would
+            # make SQLAlchemy insert row by row on SQLite.
+            session.execute(sa.insert(RawPayloadRecord), rows)
+            for chunk in _chunks(row_digests):
+                for row_id, digest in session.execute(
+                    sa.select(RawPayloadRecord.id, RawPayloadRecord.digest).where(
+                        RawPayloadRecord.digest.in_(chunk)
+                    )
+                ):
+                    known[digest] = (row_id, "pending")
         result: list[StoredRaw] = []
         claimed: set[str] = set()
         for raw, digest in zip(raws, digests, strict=True):
@@ -408,7 +424,9 @@ class Ingestor:
                 by_hash[canonical.content_hash] = canonical
             if canonical.signature and band_values:
                 for index, value in enumerate(band_values):
-                    by_band[index].setdefault(value, []).append(canonical)
+                    bucket = by_band[index].setdefault(value, [])
+                    if len(bucket) < MAX_CANDIDATES_PER_BAND:
+                        bucket.append(canonical)
 
         columns = (
             StoredPost.id,
@@ -438,11 +456,12 @@ class Ingestor:
                 method = "exact"
             if target is None and item.signature and item.bands:
                 best = 0.0
+                mine = decode_signature(item.signature)
                 for band_index, value in enumerate(item.bands):
                     for candidate in by_band[band_index].get(value, ()):
-                        if candidate.signature is None:
+                        if candidate.values is None:
                             continue
-                        score = similarity(item.signature, candidate.signature)
+                        score = similarity_values(mine, candidate.values)
                         if score >= NEAR_SIMILARITY and score > best:
                             target, best, method = candidate, score, "near"
             if target is not None:
@@ -511,11 +530,21 @@ class Ingestor:
                     "is_duplicate": item.duplicate_of is not None,
                 }
             )
-        ids = session.execute(
-            sa.insert(StoredPost).returning(StoredPost.id, sort_by_parameter_order=True), rows
-        ).scalars()
-        for item, post_id in zip(new_posts, ids, strict=True):
-            item.post_id = post_id
+        session.execute(sa.insert(StoredPost), rows)  # executemany; ids looked up by key below
+        wanted: dict[str, list[str]] = {}
+        for item in new_posts:
+            wanted.setdefault(item.post.platform, []).append(item.post.remote_id)
+        ids: dict[tuple[str, str], int] = {}
+        for platform, remote_ids in wanted.items():
+            for chunk in _chunks(remote_ids):
+                for post_id, remote_id in session.execute(
+                    sa.select(StoredPost.id, StoredPost.remote_id).where(
+                        StoredPost.platform == platform, StoredPost.remote_id.in_(chunk)
+                    )
+                ):
+                    ids[(platform, remote_id)] = post_id
+        for item in new_posts:
+            item.post_id = ids[item.post.key]
         enrichment_rows: list[dict[str, Any]] = []
         intent_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
@@ -573,43 +602,71 @@ class Ingestor:
 
     @staticmethod
     def _link_groups(session: Session, new_posts: list[_NewPost], now: Any) -> int:
-        grouped = 0
-        growth: dict[int, int] = {}
-        near_groups: set[int] = set()
-        links: list[dict[str, Any]] = []
-        for item in new_posts:
-            target = item.duplicate_of
-            if target is None:
-                continue
-            grouped += 1
+        targets = [item.duplicate_of for item in new_posts if item.duplicate_of is not None]
+        if not targets:
+            return 0
+        fresh: dict[int, _Canonical] = {}  # canonicals that need a group, by identity
+        for target in targets:
             if target.group_id is None:
+                fresh.setdefault(id(target), target)
+        links: list[dict[str, Any]] = []
+        if fresh:
+            canonical_ids: list[int] = []
+            for target in fresh.values():
                 canonical_id = target.post_id
                 if canonical_id is None and target.batch_index is not None:
                     canonical_id = new_posts[target.batch_index].post_id
                 assert canonical_id is not None
-                group = DuplicateGroup(
-                    canonical_post_id=canonical_id,
-                    method="exact",
-                    size=1,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                )
-                session.add(group)
-                session.flush()
-                target.group_id = group.id
-                links.append({"id": canonical_id, "duplicate_group_id": group.id})
-            growth[target.group_id] = growth.get(target.group_id, 0) + 1
+                canonical_ids.append(canonical_id)
+            session.execute(
+                sa.insert(DuplicateGroup),
+                [
+                    {
+                        "canonical_post_id": canonical_id,
+                        "method": "exact",
+                        "size": 1,
+                        "first_seen_at": now,
+                        "last_seen_at": now,
+                    }
+                    for canonical_id in canonical_ids
+                ],
+            )
+            by_canonical: dict[int, int] = {}
+            for chunk in _chunks(canonical_ids):
+                for group_id, canonical_id in session.execute(
+                    sa.select(DuplicateGroup.id, DuplicateGroup.canonical_post_id).where(
+                        DuplicateGroup.canonical_post_id.in_(chunk)
+                    )
+                ):
+                    by_canonical[canonical_id] = group_id  # canonical posts get one group, ever
+            group_ids = [by_canonical[canonical_id] for canonical_id in canonical_ids]
+            for target, canonical_id, group_id in zip(fresh.values(), canonical_ids, group_ids, strict=True):
+                target.group_id = group_id
+                links.append({"id": canonical_id, "duplicate_group_id": group_id})
+        growth: dict[int, int] = {}
+        near_groups: set[int] = set()
+        for item in new_posts:
+            joined = item.duplicate_of
+            if joined is None or joined.group_id is None:
+                continue
+            group_id = joined.group_id
+            growth[group_id] = growth.get(group_id, 0) + 1
             if item.method == "near":
-                near_groups.add(target.group_id)
-            links.append({"id": item.post_id, "duplicate_group_id": target.group_id})
-        if links:
-            session.execute(sa.update(StoredPost), links)
+                near_groups.add(group_id)
+            links.append({"id": item.post_id, "duplicate_group_id": group_id})
+        session.execute(sa.update(StoredPost), links)
+        by_change: dict[tuple[int, bool], list[int]] = {}
         for group_id, extra in growth.items():
+            by_change.setdefault((extra, group_id in near_groups), []).append(group_id)
+        for (extra, near), group_ids_changed in by_change.items():
             values: dict[str, Any] = {"size": DuplicateGroup.size + extra, "last_seen_at": now}
-            if group_id in near_groups:
+            if near:
                 values["method"] = "near"
-            session.execute(sa.update(DuplicateGroup).where(DuplicateGroup.id == group_id).values(**values))
-        return grouped
+            for chunk in _chunks(group_ids_changed):
+                session.execute(
+                    sa.update(DuplicateGroup).where(DuplicateGroup.id.in_(chunk)).values(**values)
+                )
+        return len(targets)
 
     def _match_topics(self, session: Session, new_posts: list[_NewPost], now: Any) -> None:
         if not self.matchers:

@@ -262,7 +262,7 @@ def upgrade() -> None:
         sa.Column("influence", sa.Double(), nullable=False),
         sa.Column("verdict", sa.String(length=16), nullable=False),
         sa.Column("content_hash", sa.String(length=16), nullable=True),
-        sa.Column("minhash", sa.String(length=64), nullable=True),
+        sa.Column("minhash", sa.String(length=128), nullable=True),
         sa.Column("sim_band0", sa.Integer(), nullable=True),
         sa.Column("sim_band1", sa.Integer(), nullable=True),
         sa.Column("sim_band2", sa.Integer(), nullable=True),
