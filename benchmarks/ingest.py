@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import tempfile
 import time
-import resource
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
