@@ -28,8 +28,8 @@ browser:
 	    || echo "warning: could not install Debian's chromium; browser tests will be skipped" )
 
 lint:
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 types:
 	$(BIN)/mypy

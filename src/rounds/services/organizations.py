@@ -16,7 +16,8 @@ def system_actor(db: Database) -> Actor:
         organization_id = session.execute(sa.select(sa.func.min(Organization.id))).scalar_one_or_none()
     if organization_id is None:
         raise SetupRequired(
-            "Rounds is not set up yet.", hint="Run `rounds setup` or open the web app to create the administrator."
+            "Rounds is not set up yet.",
+            hint="Run `rounds setup` or open the web app to create the administrator.",
         )
     return Actor.system(organization_id)
 
