@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=12, ge=8)
 
     dormant_after_days: int = Field(default=90, ge=1)
+
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for email alerts (none: email is off)"
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = ""
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
 
     @property

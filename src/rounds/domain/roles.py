@@ -51,6 +51,11 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     EXPORT_AUDIT = "export_audit"
     MANAGE_SCREENING_POLICY = "manage_screening_policy"  # policy rule modes, public figures, org contacts
+    VIEW_LISTENING = "view_listening"  # search, topics, posts, alerts
+    MANAGE_TOPICS = "manage_topics"
+    IMPORT_POSTS = "import_posts"
+    MANAGE_CONNECTORS = "manage_connectors"  # connector sources and their credentials
+    MANAGE_ALERT_RULES = "manage_alert_rules"
 
 
 _ALL = frozenset(Permission)
@@ -59,6 +64,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
     Role.SOCIAL_MEDIA_MANAGER: frozenset(
         {
+            Permission.VIEW_LISTENING,
+            Permission.MANAGE_TOPICS,
+            Permission.IMPORT_POSTS,
+            Permission.MANAGE_CONNECTORS,
+            Permission.MANAGE_ALERT_RULES,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_USERS,
@@ -70,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.RESPONDER: frozenset(
         {
+            Permission.VIEW_LISTENING,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_DEPARTMENTS,
@@ -78,6 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.CONTENT_AUTHOR: frozenset(
         {
+            Permission.VIEW_LISTENING,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_DEPARTMENTS,
@@ -86,6 +98,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.CLINICIAN_AUTHOR: frozenset(
         {
+            Permission.VIEW_LISTENING,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_DEPARTMENTS,
@@ -94,6 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.PRIVACY_OFFICER: frozenset(
         {
+            Permission.VIEW_LISTENING,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_USERS,
@@ -105,10 +119,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.EXECUTIVE_VIEWER: frozenset(
-        {Permission.VIEW_DASHBOARD, Permission.VIEW_DEPARTMENTS, Permission.VIEW_ACCOUNTS}
+        {
+            Permission.VIEW_LISTENING,
+            Permission.VIEW_DASHBOARD,
+            Permission.VIEW_DEPARTMENTS,
+            Permission.VIEW_ACCOUNTS,
+        }
     ),
     Role.DEPARTMENT_LEAD: frozenset(
         {
+            Permission.VIEW_LISTENING,
+            Permission.MANAGE_TOPICS,
+            Permission.MANAGE_ALERT_RULES,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_USERS,

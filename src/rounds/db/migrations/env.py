@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from rounds.db.listening import include_name
 from rounds.db.models import Base
 
 config = context.config
@@ -13,6 +14,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_name=lambda name, type_, parents: include_name(name, type_, dict(parents)),
 )
 with context.begin_transaction():
     context.run_migrations()
