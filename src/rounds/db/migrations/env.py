@@ -14,7 +14,9 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
-    include_name=lambda name, type_, parents: include_name(name, type_, dict(parents)),
+    include_name=lambda name, type_, parents: include_name(
+        name, type_, {str(k): v for k, v in parents.items()}
+    ),
 )
 with context.begin_transaction():
     context.run_migrations()
