@@ -3,8 +3,9 @@
 Only rows marked "yes" in ../shared/data/README.md are fitted on:
 
 - complaint: NHS v6 train ("Negative experience & dissatisfaction" or comment sentiment 4-5 positive) plus
-  NHS phase 1 train (criticality <= -2 positive, >= 0 negative);
-- praise: NHS v6 train ("Positive experience & gratitude");
+  NHS phase 1 train (criticality <= -2 positive, >= 0 negative), with 3,000 neutral tweets as negatives
+  (feedback forms hold almost no purely informational text, so without them facts look like complaints);
+- praise: NHS v6 train ("Positive experience & gratitude"), with the same neutral tweets as negatives;
 - appointment_request: NHS v6 train ("Appointment arrangements", "Appointment method", "Contacting services");
 - adverse_drug_event: PsyTAR binary train (ADR or WD sentences) against the other PsyTAR sentences and a
   seeded sample of general tweets (semeval2017_4a train);
@@ -71,6 +72,14 @@ def tweets(data: Path, n: int) -> list[str]:
     return random.Random(SEED).sample(lines, n)
 
 
+def neutral_tweets(data: Path, n: int) -> list[str]:
+    """Tweets labelled neutral (semeval2017_4a train): informational text that is neither praise nor complaint."""
+    lines = (data / "semeval2017_4a/train_text.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    labels = (data / "semeval2017_4a/train_labels.txt").read_text(encoding="utf-8").split()
+    neutral = [t for t, y in zip(lines, labels, strict=True) if y == "1"]
+    return random.Random(SEED + 1).sample(neutral, n)
+
+
 def psytar(data: Path, split: str) -> list[dict[str, str]]:
     with (data / f"ade/psytar/binary/{split}.csv").open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
@@ -118,11 +127,15 @@ def datasets(data: Path) -> dict[str, tuple[list[str], list[int]]]:
     ]
     p1 = [r for r in nhs_phase1(data, "train") if r["criticality"].lstrip("-").isdigit()]
     p1 = [r for r in p1 if int(r["criticality"]) <= -2 or int(r["criticality"]) >= 0]
+    informational = neutral_tweets(data, 3000)
     out["complaint"] = (
-        v6_texts + [r["feedback"] for r in p1],
-        complaint + [int(int(r["criticality"]) <= -2) for r in p1],
+        v6_texts + [r["feedback"] for r in p1] + informational,
+        complaint + [int(int(r["criticality"]) <= -2) for r in p1] + [0] * len(informational),
     )
-    out["praise"] = (v6_texts, [int(is_on(r, "Positive experience & gratitude")) for r in v6])
+    out["praise"] = (
+        v6_texts + informational,
+        [int(is_on(r, "Positive experience & gratitude")) for r in v6] + [0] * len(informational),
+    )
     appointment_columns = ("Appointment arrangements", "Appointment method", "Contacting services")
     out["appointment_request"] = (
         v6_texts + general[:2000],

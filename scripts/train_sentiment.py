@@ -3,7 +3,8 @@
 Data (see ../shared/data/README.md): semeval2017_4a train (TweetEval format, "yes") to fit; TweetEval
 sentiment val as dev (reported, never fitted on). Features are the shared ones of
 ``rounds.pipeline.text.sentiment_features`` (negation-marked word uni/bigrams + in-word char 3-5-grams).
-Model: class-balanced multinomial logistic regression; per-class decision offsets are then chosen on a
+Features are counted (not binary), so a post's score is a sum over its tokens and the run-time scorer can
+cache each word's summed weights. Model: class-balanced multinomial logistic regression; per-class decision offsets are then chosen on a
 seeded 10% hold-out of the *training* data to maximise macro-recall (the official TweetEval metric), and the
 final model is refitted on all training rows with those offsets. Weights are pruned to keep the file small.
 
@@ -41,21 +42,23 @@ def read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").split("\n")[:-1]
 
 
-def nhs_sentiment(data: Path) -> tuple[list[str], list[int]]:
-    """NHS v6 train comments (MIT): sentiment 1-2 positive, 3 (mixed) neutral, 4-5 negative."""
+def nhs_sentiment(data: Path, split: str = "train") -> tuple[list[str], list[int]]:
+    """NHS v6 comments (MIT): sentiment 1-2 positive, 3 (mixed) neutral, 4-5 negative."""
     mapping = {"1": 2, "2": 2, "3": 1, "4": 0, "5": 0}
-    path = data / "nhs_patient_experience/v6framework_230831_train.csv"
+    path = data / f"nhs_patient_experience/v6framework_230831_{split}.csv"
     with path.open(encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["Comment sentiment"] in mapping]
     rows = [r for r in rows if r["FFT answer"].strip() and r["FFT answer"].strip() != "Did not answer"]
     return [r["FFT answer"] for r in rows], [mapping[r["Comment sentiment"]] for r in rows]
 
 
-def fit(texts: list[str], labels: np.ndarray, c: float) -> tuple[CountVectorizer, LogisticRegression]:
-    vectorizer = CountVectorizer(analyzer=features, binary=True, min_df=2, dtype=np.float32)
+def fit(
+    texts: list[str], labels: np.ndarray, c: float, weights: np.ndarray
+) -> tuple[CountVectorizer, LogisticRegression]:
+    vectorizer = CountVectorizer(analyzer=features, binary=False, min_df=2, dtype=np.float32)
     matrix = vectorizer.fit_transform(texts)
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
-    model.fit(matrix, labels)
+    model.fit(matrix, labels, sample_weight=weights)
     return vectorizer, model
 
 
@@ -84,6 +87,7 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=0.02)
     parser.add_argument("--nhs", action=argparse.BooleanOptionalAction, default=True, help="add NHS v6 train")
     parser.add_argument("--min-weight", type=float, default=0.02, help="prune features below this |weight|")
+    parser.add_argument("--nhs-weight", type=float, default=0.5, help="sample weight of NHS rows")
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -106,12 +110,14 @@ def main() -> None:
     fit_labels = np.concatenate([fit_labels, np.array(extra_labels, dtype=int)])
     texts = texts + extra_texts
     labels = np.concatenate([labels, np.array(extra_labels, dtype=int)])
-    vectorizer, model = fit(fit_texts, fit_labels, args.c)
+    fit_weights = np.array([1.0] * (len(fit_texts) - len(extra_texts)) + [args.nhs_weight] * len(extra_texts))
+    vectorizer, model = fit(fit_texts, fit_labels, args.c, fit_weights)
     hold_scores = model.decision_function(vectorizer.transform(hold_texts))
     offsets = best_offsets(hold_scores, hold_labels)
     print(f"offsets (negative, positive) chosen on the train hold-out: {offsets}")
 
-    vectorizer, model = fit(texts, labels, args.c)
+    all_weights = np.array([1.0] * (len(texts) - len(extra_texts)) + [args.nhs_weight] * len(extra_texts))
+    vectorizer, model = fit(texts, labels, args.c, all_weights)
     bias = model.intercept_ + np.array([offsets[0], 0.0, offsets[1]])
     names = vectorizer.get_feature_names_out()
     coef = model.coef_.T  # features x classes
@@ -121,17 +127,24 @@ def main() -> None:
     # Dev figures with exactly the pruned, rounded weights that ship.
     rounded = {k: np.round(np.array(v), 4) for k, v in weights.items()}
     rounded_bias = np.round(bias, 4)
-    dev_pred = []
-    for text in dev_texts:
-        total = rounded_bias.copy()
-        for feature in set(features(text)):
-            row = rounded.get(feature)
-            if row is not None:
-                total = total + row
-        dev_pred.append(int(total.argmax()))
+
+    def predict(items: list[str]) -> list[int]:
+        out = []
+        for text in items:
+            total = rounded_bias.copy()
+            for feature in features(text):  # counts, as at run time: every occurrence adds its weight
+                row = rounded.get(feature)
+                if row is not None:
+                    total = total + row
+            out.append(int(total.argmax()))
+        return out
+
+    dev_pred = predict(dev_texts)
     macro_recall = float(recall_score(dev_labels, dev_pred, average="macro"))
     accuracy = float(accuracy_score(dev_labels, dev_pred))
     per_class = recall_score(dev_labels, dev_pred, average=None).tolist()
+    nhs_texts, nhs_labels = nhs_sentiment(args.data, "dev")
+    nhs_recall = float(recall_score(nhs_labels, predict(nhs_texts), average="macro"))
     meta = {
         "trained_on": "semeval2017_4a train (47,493 tweets)"
         + (" + NHS v6 train comments" if args.nhs else ""),
@@ -139,6 +152,7 @@ def main() -> None:
         "dev_macro_recall": round(macro_recall, 4),
         "dev_accuracy": round(accuracy, 4),
         "dev_recall_per_class": [round(x, 4) for x in per_class],
+        "nhs_v6_dev_macro_recall": round(nhs_recall, 4),
         "c": args.c,
         "offsets": offsets,
         "features_kept": len(weights),

@@ -16,9 +16,11 @@ import gzip
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from importlib import resources
+from itertools import repeat
 from typing import Any
+
+import numpy as np
 
 DATA_PACKAGE = "rounds.pipeline.data"
 
@@ -27,37 +29,76 @@ class ModelFileError(RuntimeError):
     """A shipped model file is missing or malformed (a packaging error, not a user error)."""
 
 
-@dataclass(frozen=True)
 class LinearModel:
-    name: str
-    version: str
-    classes: tuple[str, ...]
-    bias: tuple[float, ...]
-    weights: dict[str, tuple[float, ...]]
-    meta: dict[str, Any]
+    """Sparse linear scorer: a feature -> row index and a dense (features + 1) x classes weight matrix.
+
+    Row 0 is all zeros and stands for unknown features, so scoring is two C-level steps: map the distinct
+    features to rows, then sum those rows.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        version: str,
+        classes: tuple[str, ...],
+        bias: tuple[float, ...],
+        weights: dict[str, tuple[float, ...]],
+        meta: dict[str, Any],
+    ) -> None:
+        self.name = name
+        self.version = version
+        self.classes = classes
+        self.bias = np.asarray(bias, dtype=np.float64)
+        self.meta = meta
+        self.index: dict[str, int] = {feature: row for row, feature in enumerate(weights, start=1)}
+        matrix = np.zeros((len(weights) + 1, len(classes)), dtype=np.float64)
+        if weights:
+            matrix[1:] = np.asarray(list(weights.values()), dtype=np.float64)
+        self.matrix = matrix
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def weight(self, feature: str) -> tuple[float, ...]:
+        return tuple(float(x) for x in self.matrix[self.index.get(feature, 0)])
+
+    def _rows(self, features: Iterable[str]) -> tuple[list[str], list[int]]:
+        distinct = list(set(features))
+        return distinct, list(map(self.index.get, distinct, repeat(0, len(distinct))))
 
     def scores(self, features: Iterable[str]) -> list[float]:
         """Raw decision values per class; each distinct feature counts once (binary features)."""
-        totals = list(self.bias)
-        width = len(totals)
-        weights = self.weights
-        seen: set[str] = set()
-        for feature in features:
-            if feature in seen:
-                continue
-            seen.add(feature)
-            row = weights.get(feature)
-            if row is not None:
-                for index in range(width):
-                    totals[index] += row[index]
-        return totals
+        _, rows = self._rows(features)
+        if not rows:
+            return [float(b) for b in self.bias]
+        totals = self.bias + self.matrix[rows].sum(axis=0)
+        return [float(t) for t in totals]
+
+    def best_with_evidence(
+        self, features: Iterable[str], limit: int = 3
+    ) -> tuple[list[float], int, list[str]]:
+        """Scores, the best class and the features that pushed most towards it, in one pass."""
+        distinct, rows = self._rows(features)
+        if not rows:
+            totals = [float(b) for b in self.bias]
+            return totals, int(np.argmax(self.bias)), []
+        block = self.matrix[rows]
+        totals_array = self.bias + block.sum(axis=0)
+        best = int(np.argmax(totals_array))
+        column = block[:, best]
+        order = np.argpartition(-column, limit)[:limit] if len(column) > limit else np.arange(len(column))
+        evidence = [distinct[i] for i in sorted(order, key=lambda i: -column[i]) if column[i] > 0]
+        return [float(t) for t in totals_array], best, evidence
 
     def top_features(self, features: Iterable[str], class_index: int, limit: int = 3) -> list[str]:
         """Features that pushed most towards ``class_index`` (for explanations)."""
-        weights = self.weights
-        scored = {f: weights[f][class_index] for f in set(features) if f in weights}
-        best = sorted(scored.items(), key=lambda item: item[1], reverse=True)[:limit]
-        return [feature for feature, weight in best if weight > 0]
+        distinct, rows = self._rows(features)
+        if not rows:
+            return []
+        column = self.matrix[rows, class_index]
+        order = np.argsort(-column)[:limit]
+        return [distinct[i] for i in order if column[i] > 0]
 
 
 def softmax(values: Sequence[float]) -> list[float]:

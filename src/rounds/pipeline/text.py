@@ -135,12 +135,28 @@ def word_features(marked: list[str]) -> list[str]:
     return feats
 
 
+def token_features(token: str) -> tuple[str, ...]:
+    """A token's own features: itself plus, for words of 3+ letters and hashtags, its character n-grams."""
+    if (len(token) > 2 and token[0].isalpha()) or token[0] == "#":
+        return (token, *char_grams(token.lstrip("#")))
+    return (token,)
+
+
+def bigrams(marked: list[str]) -> list[str]:
+    return [marked[i] + " " + marked[i + 1] for i in range(len(marked) - 1)]
+
+
 def sentiment_features(marked: list[str]) -> list[str]:
-    """Word uni/bigrams plus in-word character n-grams of alphabetic tokens (hashtags without ``#``)."""
-    feats = word_features(marked)
+    """Word uni/bigrams plus in-word character n-grams of alphabetic tokens (hashtags without ``#``).
+
+    Counted features: the list repeats a feature as often as it occurs. It equals the concatenation of
+    :func:`token_features` of every token and the :func:`bigrams`, which is what lets the run-time scorer
+    cache per-token sums.
+    """
+    feats: list[str] = []
     for token in marked:
-        if (len(token) > 2 and token[0].isalpha()) or token[0] == "#":
-            feats.extend(char_grams(token.lstrip("#")))
+        feats.extend(token_features(token))
+    feats.extend(bigrams(marked))
     return feats
 
 
@@ -180,4 +196,4 @@ class TextView:
     def letters(self) -> int:
         """Alphabetic characters outside links and mentions (0 for emoji-only, empty or link-only text)."""
         text = self.normalized.replace("<url>", "").replace("@user", "")
-        return sum(1 for char in text if char.isalpha())
+        return sum(map(str.isalpha, text))

@@ -6,13 +6,48 @@ name is what explanations show. They were written by the team from the intent de
 
 from __future__ import annotations
 
+from typing import Any
+
+import ahocorasick
 import regex
 
 Cue = tuple[str, "regex.Pattern[str]"]
 
+# Trigger substrings per cue list: every match of every cue in the list contains at least one of them.
+# One Aho-Corasick pass over the text finds which lists can fire at all; most posts trigger none or one,
+# so the regular expressions run on few posts (tests check that each cue's examples still fire).
+_TRIGGERS: dict[int, tuple[str, ...]] = {}
+_AUTOMATON: Any = None
 
-def _cues(pairs: list[tuple[str, str]]) -> list[Cue]:
-    return [(name, regex.compile(pattern)) for name, pattern in pairs]
+
+def _cues(pairs: list[tuple[str, str]], triggers: tuple[str, ...] = ()) -> list[Cue]:
+    cues = [(name, regex.compile(pattern)) for name, pattern in pairs]
+    if triggers:
+        _TRIGGERS[id(cues)] = triggers
+    return cues
+
+
+def _automaton() -> Any:
+    global _AUTOMATON
+    if _AUTOMATON is None:
+        automaton = ahocorasick.Automaton()
+        owners: dict[str, set[int]] = {}
+        for list_id, words in _TRIGGERS.items():
+            for word in words:
+                owners.setdefault(word, set()).add(list_id)
+        for word, ids in owners.items():
+            automaton.add_word(word, frozenset(ids))
+        automaton.make_automaton()
+        _AUTOMATON = automaton
+    return _AUTOMATON
+
+
+def triggered(text: str) -> frozenset[int]:
+    """Ids of the gated cue lists whose trigger words occur in the normalized text."""
+    found: set[int] = set()
+    for _, ids in _automaton().iter(text):
+        found.update(ids)
+    return frozenset(found)
 
 
 # Emergency / self-harm risk: explicit statements. Recall first: a false alarm costs a look, a miss costs more.
@@ -33,7 +68,7 @@ EMERGENCY: list[Cue] = _cues(
         ),
         (
             "overdose",
-            r"\boverdos(?:e|ed|ing)\b|\bod'?d\b|\btook (?:all|a bunch of|too many) (?:my |the |of my )?(?:pills|tablets|meds)\b",
+            r"\boverdos(?:e|ed|ing)\b|\bod'd\b|\btook (?:all|a bunch of|too many) (?:my |the |of my )?(?:pills|tablets|meds)\b",
         ),
         (
             "cannot go on",
@@ -47,7 +82,41 @@ EMERGENCY: list[Cue] = _cues(
             "emergency number",
             r"\b(?:call(?:ed|ing)?|dial(?:led|ing)?) (?:911|999|112|an ambulance)\b|\bneed an ambulance\b|\bambulance (?:now|asap)\b",
         ),
-    ]
+    ],
+    triggers=(
+        "self",
+        "life",
+        "lives",
+        "die",
+        "dead",
+        "here",
+        "alive",
+        "exist",
+        "live",
+        "wake up",
+        "suicid",
+        "harm",
+        "overdos",
+        "od'd",
+        "pills",
+        "tablets",
+        "meds",
+        "go on",
+        "anymore",
+        "goodbye",
+        "breath",
+        "chest pain",
+        "heart attack",
+        "stroke",
+        "seizure",
+        "unconscious",
+        "unresponsive",
+        "bleeding",
+        "911",
+        "999",
+        "112",
+        "ambulance",
+    ),
 )
 
 # Misinformation: claim patterns typical of health misinformation. There is no permissively licensed
@@ -79,10 +148,72 @@ MISINFORMATION: list[Cue] = _cues(
             r"\b(?:who|cdc|nhs|doctors?|scientists?) (?:admits?|confirms?|secretly|finally admit)\b|\bleaked (?:memo|document|video)\b",
         ),
         (
+            "origin conspiracy",
+            r"\b(?:lab[- ]?made|man[- ]?made|made in a lab|engineered|created in a lab|leaked from (?:a |the )?lab"
+            r"|bill gates|gates foundation|new world order|george soros|deep state)\b",
+        ),
+        (
+            "denial claim",
+            r"\b(?:covid|coronavirus|corona|the virus|pandemic)(?:-19)? (?:is|was) (?:a )?(?:hoax|fake|lie|scam"
+            r"|just (?:a |the )?(?:flu|cold))\b|\bmasks? (?:don'?t|do not) work\b|\bmasks? (?:cause|causes) \w+"
+            r"|\bno such thing as (?:covid|the virus)\b",
+        ),
+        (
             "viral share bait",
             r"\b(?:share (?:before|this before) (?:it'?s|they) (?:deleted|remove)|forward (?:this|to everyone)|breaking ?: ?(?:china|bill gates|government))\b",
         ),
-    ]
+    ],
+    triggers=(
+        "cure",
+        "remed",
+        "treatment",
+        "virus",
+        "vaccine",
+        "chip",
+        "magnet",
+        "dna",
+        "plandemic",
+        "scamdemic",
+        "hoax",
+        "cover",
+        "bioweapon",
+        "depopulation",
+        "big pharma",
+        "want you to know",
+        "mainstream media",
+        "sheeple",
+        "own research",
+        "5g",
+        "drink",
+        "gargl",
+        "bleach",
+        "mms",
+        "chlorine",
+        "silver",
+        "ivermectin",
+        "hydroxychloroquine",
+        "admit",
+        "confirm",
+        "secretly",
+        "leaked",
+        "share",
+        "forward",
+        "breaking",
+        "lab",
+        "made",
+        "engineered",
+        "gates",
+        "world order",
+        "soros",
+        "deep state",
+        "fake",
+        "lie",
+        "scam",
+        "flu",
+        "cold",
+        "mask",
+        "no such thing",
+    ),
 )
 
 QUESTION: list[Cue] = _cues(
@@ -90,7 +221,7 @@ QUESTION: list[Cue] = _cues(
         ("question mark", r"\?"),
         (
             "asks for help",
-            r"\b(?:does|do|can|could|would|will|should) (?:anyone|anybody|someone|somebody|you|i|we)\b.{0,80}$|\banyone know\b|\bany (?:advice|tips|recommendations|idea)\b|\bwondering (?:if|whether|how|what|why)\b",
+            r"\b(?:does|do|can|could|would|will|should) (?:anyone|anybody|someone|somebody|you|i|we)\b|\banyone know\b|\bany (?:advice|tips|recommendations|idea)\b|\bwondering (?:if|whether|how|what|why)\b",
         ),
         (
             "interrogative opening",
@@ -117,7 +248,33 @@ APPOINTMENT: list[Cue] = _cues(
             "access to care",
             r"\b(?:waiting list|wait list|waitlist|referral|walk[- ]in|opening hours|out of hours|same[- ]day appointment)\b",
         ),
-    ]
+    ],
+    triggers=(
+        "appointment",
+        "appt",
+        "consultation",
+        "check",
+        "visit",
+        "slot",
+        "referral",
+        "callback",
+        "call back",
+        "to be seen",
+        "get through",
+        "get seen",
+        "get a slot",
+        "on hold",
+        "no one",
+        "phone line",
+        "wait list",
+        "waiting list",
+        "waitlist",
+        "walk",
+        "opening hours",
+        "out of hours",
+        "same day",
+        "same-day",
+    ),
 )
 
 COMPLAINT: list[Cue] = _cues(
@@ -134,7 +291,35 @@ COMPLAINT: list[Cue] = _cues(
             "formal complaint",
             r"\b(?:complain(?:t|ed|ing)?|refund|compensation|let down|fed up|sort (?:it|this) out|not good enough|shame on)\b",
         ),
-    ]
+    ],
+    triggers=(
+        "worst",
+        "terrible",
+        "awful",
+        "horrible",
+        "appalling",
+        "disgusting",
+        "disgraceful",
+        "unacceptable",
+        "rude",
+        "useless",
+        "incompetent",
+        "ridiculous",
+        "pathetic",
+        "still",
+        "never",
+        "late",
+        "waiting",
+        "on hold",
+        "complain",
+        "refund",
+        "compensation",
+        "let down",
+        "fed up",
+        "sort",
+        "not good enough",
+        "shame on",
+    ),
 )
 
 PRAISE: list[Cue] = _cues(
@@ -144,7 +329,24 @@ PRAISE: list[Cue] = _cues(
             "praise words",
             r"\b(?:amazing|excellent|brilliant|outstanding|fantastic|wonderful|superb|exceptional|lovely|kind|caring|professional|helpful|friendly) (?:staff|team|nurses?|doctors?|care|service|people|crew|paramedics?)\b|\b(?:staff|team|nurses?|doctors?|care|service|paramedics?) (?:was|were|are|is) (?:amazing|excellent|brilliant|outstanding|fantastic|wonderful|superb|great|lovely|kind|so kind|caring|helpful)\b",
         ),
-    ]
+    ],
+    triggers=(
+        "thank",
+        "grateful",
+        "gratitude",
+        "appreciate",
+        "kudos",
+        "shout",
+        "staff",
+        "team",
+        "nurse",
+        "doctor",
+        "care",
+        "service",
+        "people",
+        "crew",
+        "paramedic",
+    ),
 )
 
 ADVERSE_DRUG_EVENT: list[Cue] = _cues(
@@ -158,10 +360,36 @@ ADVERSE_DRUG_EVENT: list[Cue] = _cues(
             r"\b(?:since|after) (?:starting|taking|i started|i took|the (?:vaccine|jab|shot|dose))\b.{0,60}\b(?:pain|rash|nause\w*|dizz\w*|headache|tired|fatigue|insomnia|swelling|sick|vomit\w*|weight)\b",
         ),
         ("withdrawal", r"\bwithdrawals?\b|\bcoming off (?:the )?(?:meds|medication|pills)\b|\bbrain zaps?\b"),
-    ]
+    ],
+    triggers=(
+        "side",
+        "adverse",
+        "reaction to",
+        "starting",
+        "taking",
+        "started",
+        "took",
+        "vaccine",
+        "jab",
+        "shot",
+        "dose",
+        "withdrawal",
+        "coming off",
+        "brain zap",
+    ),
 )
 
 
-def matches(cues: list[Cue], text: str) -> list[str]:
-    """Names of the cues that fire on the normalized text."""
+def matches(cues: list[Cue], text: str, gates: frozenset[int] | None = None) -> list[str]:
+    """Names of the cues that fire on the normalized text.
+
+    ``gates`` is :func:`triggered` of the same text, computed once for all lists; without it the trigger
+    check is done here.
+    """
+    list_id = id(cues)
+    if list_id in _TRIGGERS:
+        if gates is None:
+            gates = triggered(text)
+        if list_id not in gates:
+            return []
     return [name for name, pattern in cues if pattern.search(text)]

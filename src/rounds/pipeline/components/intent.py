@@ -62,8 +62,9 @@ class IntentComponent:
         margins = {label: raw[i] - self._thresholds[i] for i, label in enumerate(self._labels)}
         found: list[Intent] = []
         scores: dict[str, float] = {}
+        gates = cues.triggered(normalized)
         for intent, cue_list in _CUES.items():
-            fired = cues.matches(cue_list, normalized)
+            fired = cues.matches(cue_list, normalized, gates)
             margin = margins.get(intent)
             model_fires = margin is not None and margin >= 0
             decided, reason = self._decide(intent, model_fires, margin, fired, draft.sentiment)

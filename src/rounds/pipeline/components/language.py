@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from rounds.domain.enrichment import Explanation
@@ -62,6 +63,11 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     ),
 }
 
+_WORD_LANGUAGES: dict[str, tuple[str, ...]] = {}
+for _lang, _words_of_lang in _FUNCTION_WORDS.items():
+    for _word in _words_of_lang:
+        _WORD_LANGUAGES[_word] = (*_WORD_LANGUAGES.get(_word, ()), _lang)
+
 # Scripts used (almost) only by one language.
 _SCRIPT_LANGUAGE: dict[str, str] = {
     "HANGUL": "ko",
@@ -78,6 +84,7 @@ _SCRIPT_LANGUAGE: dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def _script(char: str) -> str:
     try:
         return unicodedata.name(char).split(" ", 1)[0]
@@ -123,10 +130,11 @@ class LanguageComponent:
             if 2 <= len(code) <= 3 and code.isalpha() and code != "und":
                 return code, 1.0, "language declared by the platform"
         scripts: dict[str, int] = {}
-        for char in view.text:
-            if char.isalpha() and not char.isascii():
-                script = _script(char)
-                scripts[script] = scripts.get(script, 0) + 1
+        if not view.text.isascii():
+            for char in view.text:
+                if not char.isascii() and char.isalpha():
+                    script = _script(char)
+                    scripts[script] = scripts.get(script, 0) + 1
         non_latin = {s: n for s, n in scripts.items() if s != "LATIN"}
         latin_letters = view.letters - sum(non_latin.values())
         if non_latin:
@@ -137,16 +145,19 @@ class LanguageComponent:
                 if script == "CJK" and "HIRAGANA" not in scripts and "KATAKANA" not in scripts:
                     return "zh", 0.9, "written in Han characters without kana"
                 return self._model(view, f"mostly {script.title()} script")
-        hits = {lang: 0 for lang in _FUNCTION_WORDS}
+        hits = dict.fromkeys(_FUNCTION_WORDS, 0)
         for token in view.tokens:
-            for lang, words in _FUNCTION_WORDS.items():
-                if token in words:
+            languages = _WORD_LANGUAGES.get(token)
+            if languages:
+                for lang in languages:
                     hits[lang] += 1
         ranked = sorted(hits.items(), key=lambda item: item[1], reverse=True)
         (best, best_hits), (_, second_hits) = ranked[0], ranked[1]
         if best_hits >= 2 and best_hits >= second_hits + 2:
             confidence = min(0.99, 0.6 + 0.1 * (best_hits - second_hits))
             return best, confidence, f"{best_hits} frequent {best} function words (next best {second_hits})"
+        if best_hits >= 1 and second_hits == 0 and len(view.tokens) <= 6:
+            return best, 0.55, f"a short text with only {best} function words"
         return self._model(view, "function words inconclusive")
 
     def _model(self, view: TextView, why: str) -> tuple[str, float, str]:
