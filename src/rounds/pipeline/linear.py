@@ -56,6 +56,8 @@ class LinearModel:
         if weights:
             matrix[1:] = np.asarray(list(weights.values()), dtype=np.float64)
         self.matrix = matrix
+        self.rows: dict[str, tuple[float, ...]] = {f: tuple(float(x) for x in v) for f, v in weights.items()}
+        self._bias_tuple = tuple(float(b) for b in bias)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -69,11 +71,9 @@ class LinearModel:
 
     def scores(self, features: Iterable[str]) -> list[float]:
         """Raw decision values per class; each distinct feature counts once (binary features)."""
-        _, rows = self._rows(features)
-        if not rows:
-            return [float(b) for b in self.bias]
-        totals = self.bias + self.matrix[rows].sum(axis=0)
-        return [float(t) for t in totals]
+        vectors = [self._bias_tuple]
+        vectors.extend(filter(None, map(self.rows.get, set(features))))
+        return list(map(sum, zip(*vectors, strict=True)))
 
     def best_with_evidence(
         self, features: Iterable[str], limit: int = 3

@@ -5,7 +5,7 @@ Each label combines a trained binary linear model (``data/intents.v1.json.gz``, 
 lexicons (:mod:`rounds.pipeline.components.cues`) and, for complaint and praise, the post's sentiment:
 
 - complaint: model fires on a negative post, or fires with margin ``complaint_neutral_margin`` on a neutral
-  one, or a complaint cue fires on a negative post;
+  one, or a complaint cue fires on a negative post, or a negative post is addressed to an account (@mention);
 - praise: model fires, or a praise cue fires on a post that is not negative;
 - question: a question cue fires ("?", an interrogative opening, "does anyone know"), or the model is
   confident (margin ``question_margin`` over its threshold);
@@ -63,11 +63,12 @@ class IntentComponent:
         found: list[Intent] = []
         scores: dict[str, float] = {}
         gates = cues.triggered(normalized)
+        addressed = "@user" in normalized
         for intent, cue_list in _CUES.items():
             fired = cues.matches(cue_list, normalized, gates)
             margin = margins.get(intent)
             model_fires = margin is not None and margin >= 0
-            decided, reason = self._decide(intent, model_fires, margin, fired, draft.sentiment)
+            decided, reason = self._decide(intent, model_fires, margin, fired, draft.sentiment, addressed)
             score = sigmoid(margin) if margin is not None else (0.9 if fired else 0.0)
             if decided:
                 score = max(score, 0.5)
@@ -94,7 +95,13 @@ class IntentComponent:
         draft.intent_scores = scores
 
     def _decide(
-        self, intent: Intent, model_fires: bool, margin: float | None, fired: list[str], sentiment: Sentiment
+        self,
+        intent: Intent,
+        model_fires: bool,
+        margin: float | None,
+        fired: list[str],
+        sentiment: Sentiment,
+        addressed: bool = False,
     ) -> tuple[bool, str]:
         if intent is Intent.COMPLAINT:
             if model_fires and sentiment is Sentiment.NEGATIVE:
@@ -107,6 +114,8 @@ class IntentComponent:
                 return True, "complaint model is confident (post not negative in tone)"
             if fired and sentiment is Sentiment.NEGATIVE:
                 return True, "complaint cue on a negative post"
+            if addressed and sentiment is Sentiment.NEGATIVE:
+                return True, "negative post addressed to an account"
             return False, ""
         if intent is Intent.PRAISE:
             if (model_fires or fired) and sentiment is not Sentiment.NEGATIVE:

@@ -9,6 +9,7 @@ training, done with one dictionary look-up per token for words seen before.
 
 from __future__ import annotations
 
+import heapq
 from typing import ClassVar
 
 from rounds.domain.enrichment import Explanation, Sentiment
@@ -55,22 +56,20 @@ class SentimentComponent:
 
     def raw_scores(self, marked: list[str]) -> tuple[list[float], dict[str, tuple[float, ...]]]:
         """Decision values per class, and each distinct token's (or bigram's) weight vector for explanations."""
-        totals = list(self._bias)
+        token = self._token
         parts: dict[str, tuple[float, ...]] = {}
-        width = range(self._width)
-        for token in marked:
-            vector = self._token(token)
-            parts[token] = vector
-            for k in width:
-                totals[k] += vector[k]
+        vectors: list[tuple[float, ...]] = [self._bias]
+        for word in marked:
+            vector = token(word)
+            parts[word] = vector
+            vectors.append(vector)
         bigram_weights = self._bigram
         for pair in bigrams(marked):
             pair_vector = bigram_weights.get(pair)
             if pair_vector is not None:
                 parts[pair] = pair_vector
-                for k in width:
-                    totals[k] += pair_vector[k]
-        return totals, parts
+                vectors.append(pair_vector)
+        return list(map(sum, zip(*vectors, strict=True))), parts
 
     def apply(self, post: Post, view: TextView, draft: Draft) -> None:
         component = f"enrich.{self.name}.{self.version}"
@@ -96,13 +95,9 @@ class SentimentComponent:
             c.value: round(p, 4) for c, p in zip(self._classes, probabilities, strict=True)
         }
         # Evidence: the words (or word pairs) whose weights favour the decision most over the other classes.
-        lean = {
-            part: vector[best] - max(vector[k] for k in range(self._width) if k != best)
-            for part, vector in parts.items()
-        }
-        evidence = [
-            p.replace("neg_", "not ") for p, v in sorted(lean.items(), key=lambda kv: -kv[1])[:3] if v > 0
-        ]
+        others = [k for k in range(self._width) if k != best]
+        lean = [(vector[best] - max([vector[k] for k in others]), part) for part, vector in parts.items()]
+        evidence = [part.replace("neg_", "not ") for value, part in heapq.nlargest(3, lean) if value > 0]
         draft.explanations.append(
             Explanation(
                 component=component,
