@@ -230,7 +230,9 @@ def speed_section(enricher: Enricher, data: Path, seconds: float) -> None:
     wall = time.perf_counter() - wall
     cpu = time.process_time() - cpu
     memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'what':40} {'n':>8} {'wall s':>8} {'cpu s':>8} {'posts/s wall':>13} {'posts/cpu-s':>12} {'max RSS MB':>11}")
+    print(
+        f"{'what':40} {'n':>8} {'wall s':>8} {'cpu s':>8} {'posts/s wall':>13} {'posts/cpu-s':>12} {'max RSS MB':>11}"
+    )
     print(
         f"{'full enrichment, one core (tweets+NHS)':40} {done:>8} {wall:>8.2f} {cpu:>8.2f} {done / wall:>13.0f} "
         f"{done / cpu:>12.0f} {memory:>11.0f}"
@@ -243,7 +245,9 @@ def speed_section(enricher: Enricher, data: Path, seconds: float) -> None:
         for p in posts:
             single.enrich(p)
         cpu = time.process_time() - cpu
-        print(f"{'  only ' + component.name + ' (incl. tokenizing)':40} {len(posts):>8} {'':>8} {cpu:>8.2f} {'':>13} {len(posts) / cpu:>12.0f}")
+        print(
+            f"{'  only ' + component.name + ' (incl. tokenizing)':40} {len(posts):>8} {'':>8} {cpu:>8.2f} {'':>13} {len(posts) / cpu:>12.0f}"
+        )
 
 
 def main() -> None:
