@@ -126,11 +126,6 @@ class Screener:
             thread = ThreadContext.coerce(context)
         except ValueError as error:
             raise BadInput(str(error), hint="Check the kind and context fields.") from None
-        screen_context = Context(kind=parsed_kind, profile=self.profile, thread=thread, **self._facts)
-        prepared = prepare(text)
-        findings = self._findings(prepared, screen_context)
-        context_text = thread.text if thread and not thread.is_organization else ""
-        context_findings = self._findings(prepare(context_text), screen_context) if context_text else []
         if not text.strip():
             return Screening(
                 verdict=Verdict.OK,
@@ -140,10 +135,15 @@ class Screener:
                 kind=parsed_kind,
                 components=self.components,
             )
+        screen_context = Context(kind=parsed_kind, profile=self.profile, thread=thread, **self._facts)
+        prepared = prepare(text)
+        findings = self._findings(prepared, screen_context)
+        # The parent post is read as text (echoed details, units, dates); its own findings are not needed.
+        context_text = thread.text if thread and not thread.is_organization else ""
         errors = [f for f in findings if f.type is SpanType.ERROR]
         # The judge reads the caller's text; the folded text's cue mask stands for it when folding changed nothing.
         mask = prepared.cues if prepared.folded is text else None
-        judged = judge(text, parsed_kind, findings, context_text, context_findings, self.policy, mask)
+        judged = judge(text, parsed_kind, findings, context_text, self.policy, mask)
         verdict, reasons = judged.verdict, judged.reasons
         if errors:
             verdict = verdict.at_least(Verdict.WARN)

@@ -242,7 +242,6 @@ def judge(
     kind: Kind,
     findings: list[Finding],
     context_text: str,
-    context_findings: list[Finding],
     policy: Policy,
     mask: int | None = None,
 ) -> Judgment:
@@ -293,7 +292,7 @@ def judge(
 
     if kind.outbound:
         if kind.answers_someone or (people and any(f.type is SpanType.HANDLE for f in people)):
-            relationship = _confirms_relationship(text, kind, findings, context_text, context_findings, mask)
+            relationship = _confirms_relationship(text, findings, context_text, mask)
         if relationship:
             about_patient = True
             verdict = Verdict.BLOCK
@@ -355,14 +354,7 @@ def judge(
     return Judgment(verdict, reasons, about_patient and verdict is not Verdict.OK, relationship, score, extra)
 
 
-def _confirms_relationship(
-    text: str,
-    kind: Kind,
-    findings: list[Finding],
-    context_text: str,
-    context_findings: list[Finding],
-    mask: int,
-) -> bool:
+def _confirms_relationship(text: str, findings: list[Finding], context_text: str, mask: int) -> bool:
     if _IDENTIFIER_REQUEST.search(text, mask):
         return False
     confirms = bool(_CONFIRMS.search(text, mask))
