@@ -183,5 +183,6 @@ class AuditChainHead(Base):
     count: Mapped[int] = mapped_column(default=0)
 
 
+from rounds.db import inbox as _inbox  # noqa: E402,F401  (registers the inbox tables)
 from rounds.db import listening as _listening  # noqa: E402,F401  (registers the listening tables on Base)
 from rounds.db import screening_settings as _screening_settings  # noqa: E402,F401  (registers the screening settings table)

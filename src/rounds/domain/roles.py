@@ -56,6 +56,15 @@ class Permission(StrEnum):
     IMPORT_POSTS = "import_posts"
     MANAGE_CONNECTORS = "manage_connectors"  # connector sources and their credentials
     MANAGE_ALERT_RULES = "manage_alert_rules"
+    VIEW_INBOX = "view_inbox"  # cases, their posts, notes and replies
+    RESPOND = "respond"  # draft and send replies, notes, status and tags, take a case
+    ASSIGN_CASES = "assign_cases"  # assign anyone's cases, queues, bulk actions, merge
+    APPROVE_REPLIES = "approve_replies"  # the second person on accounts that require approval
+    OVERRIDE_SCREENING = "override_screening"  # send a blocked reply, with a reason (privacy officer)
+    REPORT_PRIVACY_INCIDENTS = "report_privacy_incidents"  # record incidents, hide self-disclosing comments
+    EXPORT_CASES = "export_cases"  # hand-off exports (legal/risk, patient relations)
+    VIEW_INBOX_METRICS = "view_inbox_metrics"  # response times and target compliance, CSV export
+    MANAGE_INBOX_RULES = "manage_inbox_rules"  # queues, routing rules, response targets, on-call contact
 
 
 _ALL = frozenset(Permission)
@@ -69,6 +78,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.IMPORT_POSTS,
             Permission.MANAGE_CONNECTORS,
             Permission.MANAGE_ALERT_RULES,
+            Permission.VIEW_INBOX,
+            Permission.RESPOND,
+            Permission.ASSIGN_CASES,
+            Permission.APPROVE_REPLIES,
+            Permission.REPORT_PRIVACY_INCIDENTS,
+            Permission.EXPORT_CASES,
+            Permission.VIEW_INBOX_METRICS,
+            Permission.MANAGE_INBOX_RULES,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_USERS,
@@ -81,6 +98,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RESPONDER: frozenset(
         {
             Permission.VIEW_LISTENING,
+            Permission.VIEW_INBOX,
+            Permission.RESPOND,
+            Permission.REPORT_PRIVACY_INCIDENTS,
+            Permission.VIEW_INBOX_METRICS,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_DEPARTMENTS,
@@ -116,11 +137,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.EXPORT_AUDIT,
             Permission.MANAGE_SCREENING_POLICY,
+            Permission.VIEW_INBOX,
+            Permission.APPROVE_REPLIES,
+            Permission.OVERRIDE_SCREENING,
+            Permission.REPORT_PRIVACY_INCIDENTS,
+            Permission.EXPORT_CASES,
+            Permission.VIEW_INBOX_METRICS,
         }
     ),
     Role.EXECUTIVE_VIEWER: frozenset(
         {
             Permission.VIEW_LISTENING,
+            Permission.VIEW_INBOX_METRICS,
             Permission.VIEW_DASHBOARD,
             Permission.VIEW_DEPARTMENTS,
             Permission.VIEW_ACCOUNTS,
@@ -131,6 +159,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_LISTENING,
             Permission.MANAGE_TOPICS,
             Permission.MANAGE_ALERT_RULES,
+            Permission.VIEW_INBOX,
+            Permission.RESPOND,
+            Permission.ASSIGN_CASES,
+            Permission.APPROVE_REPLIES,
+            Permission.REPORT_PRIVACY_INCIDENTS,
+            Permission.VIEW_INBOX_METRICS,
             Permission.VIEW_DASHBOARD,
             Permission.SCREEN_TEXT,
             Permission.VIEW_USERS,
