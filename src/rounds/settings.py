@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
+    scheduler_enabled: bool | None = Field(
+        default=None,
+        description="run connector sources on their interval inside `rounds serve` (embedded mode); "
+        "default: on, except in the test environment",
+    )
+    scheduler_poll_seconds: int = Field(default=30, ge=1, le=3600)
 
     @property
     def is_production(self) -> bool:

@@ -10,11 +10,13 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from rounds.db import Database
+from rounds.jobs.scheduler import embedded_lifespan
 from rounds.settings import Settings
 from rounds.web.api import accounts as api_accounts
 from rounds.web.api import audit as api_audit
 from rounds.web.api import departments as api_departments
 from rounds.web.api import health as api_health
+from rounds.web.api import listening as api_listening
 from rounds.web.api import reference as api_reference
 from rounds.web.api import screening as api_screening
 from rounds.web.api import session as api_session
@@ -26,6 +28,8 @@ from rounds.web.pages import audit as page_audit
 from rounds.web.pages import auth as page_auth
 from rounds.web.pages import departments as page_departments
 from rounds.web.pages import home as page_home
+from rounds.web.pages import listening as page_listening
+from rounds.web.pages import listening_admin as page_listening_admin
 from rounds.web.pages import screening as page_screening
 from rounds.web.pages import users as page_users
 from rounds.web.rendering import STATIC_DIR, build_templates
@@ -39,8 +43,25 @@ and the token in the `X-CSRF-Token` header on every POST, PUT, PATCH and DELETE.
 """
 
 # Pages, one router per area (CONVENTIONS.md 4: adding an area is one line here).
-PAGE_ROUTERS = (page_home, page_accounts, page_departments, page_users, page_audit, page_screening)
-API_ROUTERS = (api_session, api_accounts, api_departments, api_users, api_audit, api_screening)
+PAGE_ROUTERS = (
+    page_home,
+    page_accounts,
+    page_departments,
+    page_users,
+    page_audit,
+    page_screening,
+    page_listening,
+    page_listening_admin,
+)
+API_ROUTERS = (
+    api_session,
+    api_accounts,
+    api_departments,
+    api_users,
+    api_audit,
+    api_screening,
+    api_listening,
+)
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
@@ -50,6 +71,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         description=API_DESCRIPTION,
         docs_url=None,  # replaced by a server-rendered reference: Swagger UI would load from a CDN
         redoc_url=None,
+        lifespan=embedded_lifespan(settings, db),  # the embedded scheduler runs while the app serves
         openapi_tags=[
             {"name": "session", "description": "Log in and out; who am I."},
             {
@@ -62,6 +84,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             {
                 "name": "screening",
                 "description": "Screen drafts for patient information and policy problems; screening settings.",
+            },
+            {
+                "name": "listening",
+                "description": "Search posts, topics and dashboards, alerts and rules, connector sources, quarantine.",
             },
             {"name": "health", "description": "Liveness and database health."},
         ],

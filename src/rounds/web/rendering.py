@@ -28,6 +28,7 @@ class NavItem:
 NAV: tuple[tuple[NavItem, Permission | None], ...] = (
     (NavItem("Home", "/", "home"), Permission.VIEW_DASHBOARD),
     (NavItem("Screen", "/screen", "screen"), Permission.SCREEN_TEXT),
+    (NavItem("Listening", "/listening/search", "listening"), Permission.VIEW_LISTENING),
     (NavItem("Accounts", "/accounts", "accounts"), Permission.VIEW_ACCOUNTS),
     (NavItem("Departments", "/departments", "departments"), Permission.VIEW_DEPARTMENTS),
     (NavItem("Users", "/users", "users"), Permission.VIEW_USERS),

@@ -16,6 +16,7 @@ import pytest
 from rounds.domain.roles import ROLE_PERMISSIONS, Permission, Role
 
 from .conftest import PASSWORD, Env, World
+from .listening_seed import seed_listening
 
 
 @dataclass(frozen=True)
@@ -320,8 +321,146 @@ CASES: list[Case] = [
 ]
 
 
-def concrete(path: str, world: World) -> str:
+# --- listening (ids from tests/integration/web/listening_seed.py, placeholders named as the route params) ---
+VIEW_LISTENING = perm(Permission.VIEW_LISTENING)
+MANAGE_TOPICS = perm(Permission.MANAGE_TOPICS)
+MANAGE_RULES = perm(Permission.MANAGE_ALERT_RULES)
+MANAGE_CONNECTORS = perm(Permission.MANAGE_CONNECTORS)
+
+
+def rule_form(world: World, role: Role) -> dict[str, str]:
+    return {"name": f"Rule {role.value}", "threshold": "3", "window_minutes": "60", "timezone": "UTC"}
+
+
+def source_form(world: World, role: Role) -> dict[str, str]:
+    return {
+        "name": f"Feed {role.value}",
+        "connector": "rss.feed",
+        "options": '{"url": "https://example.org/feed.xml"}',
+        "interval_seconds": "600",
+        "enabled": "on",
+    }
+
+
+CASES += [
+    Case("GET", "/listening", VIEW_LISTENING),
+    Case("GET", "/listening/search", VIEW_LISTENING),
+    Case("GET", "/listening/search?q=wait&sentiment=negative&since=2020-01-01", VIEW_LISTENING),
+    Case("GET", "/listening/posts/{post_id}", VIEW_LISTENING),
+    Case("GET", "/listening/topics", VIEW_LISTENING),
+    Case("GET", "/listening/topics/new", MANAGE_TOPICS),
+    Case("GET", "/listening/topics/{topic_id}", VIEW_LISTENING),
+    Case("GET", "/listening/topics/{topic_id}?days=1&bucket=hour", VIEW_LISTENING),
+    Case("GET", "/listening/topics/{topic_id}/edit", MANAGE_TOPICS),
+    Case("GET", "/listening/alerts", VIEW_LISTENING),
+    Case("GET", "/listening/alerts/{alert_id}", VIEW_LISTENING),
+    Case("GET", "/listening/rules/new", MANAGE_RULES),
+    Case("GET", "/listening/rules/{rule_id}/edit", MANAGE_RULES),
+    Case("GET", "/listening/sources", VIEW_LISTENING),
+    Case("GET", "/listening/sources/new", MANAGE_CONNECTORS),
+    Case("GET", "/listening/sources/{source_id}/edit", MANAGE_CONNECTORS),
+    Case("GET", "/listening/quarantine", VIEW_LISTENING),
+    Case(
+        "POST",
+        "/listening/topics/new",
+        MANAGE_TOPICS,
+        data=lambda world, role: {"name": f"Topic {role.value}", "kind": "brand", "query": "flu OR measles"},
+    ),
+    Case(
+        "POST",
+        "/listening/topics/{topic_id}/edit",
+        MANAGE_TOPICS,
+        data=lambda world, role: {
+            "name": "Seed brand",
+            "kind": "brand",
+            "query": '"Riverbend Health" OR #riverbend',
+        },
+    ),
+    Case("POST", "/listening/topics/{topic_id}/backfill", MANAGE_TOPICS, data=lambda world, role: {}),
+    Case("POST", "/listening/alerts/{alert_id}/acknowledge", VIEW_LISTENING, data=lambda world, role: {}),
+    Case("POST", "/listening/rules/new", MANAGE_RULES, data=rule_form),
+    Case("POST", "/listening/rules/{rule_id}/edit", MANAGE_RULES, data=rule_form),
+    Case("POST", "/listening/sources/new", MANAGE_CONNECTORS, data=source_form),
+    Case("POST", "/listening/sources/{source_id}/edit", MANAGE_CONNECTORS, data=source_form),
+    Case("POST", "/listening/sources/{source_id}/run", MANAGE_CONNECTORS, data=lambda world, role: {}),
+    Case("GET", "/api/listening/search?q=wait", VIEW_LISTENING),
+    Case("GET", "/api/listening/posts/{post_id}", VIEW_LISTENING),
+    Case("GET", "/api/listening/topics", VIEW_LISTENING),
+    Case("GET", "/api/listening/topics/{topic_id}", VIEW_LISTENING),
+    Case("GET", "/api/listening/topics/{topic_id}/dashboard?days=7", VIEW_LISTENING),
+    Case("GET", "/api/listening/alerts", VIEW_LISTENING),
+    Case("GET", "/api/listening/alerts/{alert_id}", VIEW_LISTENING),
+    Case("GET", "/api/listening/rules", VIEW_LISTENING),
+    Case("GET", "/api/listening/sources", VIEW_LISTENING),
+    Case("GET", "/api/listening/quarantine", VIEW_LISTENING),
+    Case(
+        "POST",
+        "/api/listening/topics",
+        MANAGE_TOPICS,
+        json=lambda world, role: {
+            "name": f"Api topic {role.value}",
+            "kind": "competitor",
+            "query": "Lakeside",
+        },
+    ),
+    Case(
+        "PATCH",
+        "/api/listening/topics/{topic_id}",
+        MANAGE_TOPICS,
+        json=lambda world, role: {"description": "Our brand"},
+    ),
+    Case("POST", "/api/listening/topics/{topic_id}/backfill", MANAGE_TOPICS),
+    Case("POST", "/api/listening/alerts/{alert_id}/acknowledge", VIEW_LISTENING),
+    Case(
+        "POST",
+        "/api/listening/rules",
+        MANAGE_RULES,
+        json=lambda world, role: {"name": f"Api rule {role.value}", "threshold": 2, "intents": ["complaint"]},
+    ),
+    Case(
+        "PUT", "/api/listening/rules/{rule_id}", MANAGE_RULES, json=lambda world, role: {"name": "Seed rule"}
+    ),
+    Case(
+        "POST",
+        "/api/listening/sources",
+        MANAGE_CONNECTORS,
+        json=lambda world, role: {
+            "name": f"Api feed {role.value}",
+            "connector": "rss.feed",
+            "options": {"url": "https://example.org/feed.xml"},
+            "credentials": None,
+        },
+    ),
+    Case(
+        "PUT",
+        "/api/listening/sources/{source_id}",
+        MANAGE_CONNECTORS,
+        json=lambda world, role: {
+            "name": "Seed source",
+            "connector": "file.import",
+            "options": {"path": "missing.jsonl"},
+        },
+    ),
+    Case("POST", "/api/listening/sources/{source_id}/run", MANAGE_CONNECTORS),
+]
+
+
+def listening_placeholders(env: Env, path: str) -> dict[str, int]:
+    if "/listening" not in path:
+        return {}
+    ids = seed_listening(env.db, env.settings)
+    return {
+        "post_id": ids.complaint_post_id,
+        "topic_id": ids.brand_topic_id,
+        "alert_id": ids.alert_id,
+        "rule_id": ids.rule_id,
+        "source_id": ids.source_id,
+    }
+
+
+def concrete(path: str, world: World, extra: dict[str, int] | None = None) -> str:
     return path.split("#")[0].format(
+        **(extra or {}),
         cardiology=world.cardiology_id,
         oncology=world.oncology_id,
         cardio_account=world.cardiology_account_id,
@@ -339,7 +478,8 @@ def call(env: Env, role: Role, case: Case) -> Any:
         kwargs["json"] = case.json(env.world, role)
     if case.data is not None:
         kwargs["data"] = case.data(env.world, role)
-    return client.request(case.method, concrete(case.path, env.world), **kwargs)
+    extra = listening_placeholders(env, case.path)
+    return client.request(case.method, concrete(case.path, env.world, extra), **kwargs)
 
 
 def who(role: Role) -> Who:
