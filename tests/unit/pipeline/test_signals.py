@@ -78,3 +78,40 @@ def test_emerging_term() -> None:
         found += detector.observe(t, {"measles", "clinic"}, f"parent{i}")
     assert [f.term for f in found] == ["measles"]
     assert found[0].authors >= 3
+
+
+def test_monitor_negative_spike_and_emergency() -> None:
+    from rounds.domain.enrichment import AlertKind, Enrichment, Intent, Sentiment
+    from rounds.domain.posts import Author, Post
+    from rounds.pipeline.signals.monitor import SignalMonitor
+
+    monitor = SignalMonitor()
+    alerts = []
+    calm = Enrichment(sentiment=Sentiment.NEUTRAL)
+    angry = Enrichment(sentiment=Sentiment.NEGATIVE, intents=(Intent.COMPLAINT,))
+    for i in range(24 * 6):  # a day of calm posts, one every 10 minutes, about 20% negative
+        at = START + timedelta(minutes=10 * i)
+        post = Post(platform="x", remote_id=f"c{i}", text="Parking update for visitors", created_at=at)
+        alerts += monitor.observe(post, angry if i % 5 == 0 else calm)
+    assert alerts == []
+    burst_start = START + timedelta(days=1, hours=2)
+    for i in range(30):  # then 30 negative posts in 15 minutes
+        at = burst_start + timedelta(seconds=30 * i)
+        post = Post(
+            platform="x",
+            remote_id=f"n{i}",
+            text="Waited hours, awful",
+            created_at=at,
+            author=Author(handle=f"a{i}"),
+        )
+        alerts += monitor.observe(post, angry)
+    kinds = [a.kind for a in alerts]
+    assert AlertKind.NEGATIVE_SPIKE in kinds
+    negative = next(a for a in alerts if a.kind is AlertKind.NEGATIVE_SPIKE)
+    assert burst_start <= negative.at <= burst_start + timedelta(minutes=15)
+    sos = Post(platform="x", remote_id="s", text="...", created_at=burst_start + timedelta(hours=1))
+    emergency = monitor.observe(
+        sos, Enrichment(intents=(Intent.EMERGENCY_SELF_HARM,), intent_scores={"emergency_self_harm": 0.9})
+    )
+    assert [a.kind for a in emergency] == [AlertKind.EMERGENCY]
+    assert emergency[0].at == sos.created_at
