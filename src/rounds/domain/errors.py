@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     IMPORT_FAILED = "import_failed"
     AUDIT_BROKEN = "audit_chain_broken"
     INPUT = "bad_input"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTERNAL = "internal_error"
 
 
 class RoundsError(Exception):

@@ -44,12 +44,12 @@ class LoginRequired(AuthenticationFailed):
 
 
 class MethodNotAllowed(RoundsError):
-    code = ErrorCode.INPUT
+    code = ErrorCode.METHOD_NOT_ALLOWED
     status = 405
 
 
 class InternalError(RoundsError):
-    code = ErrorCode.INPUT
+    code = ErrorCode.INTERNAL
     status = 500
 
 
