@@ -1,4 +1,4 @@
-"""A cheap prefilter shared by every recognizer: which patterns can possibly match a text.
+r"""A cheap prefilter shared by every recognizer: which patterns can possibly match a text.
 
 Most screening patterns need a word from a list ("patient", "room", "fax", a month name) or a digit somewhere in
 every match. :func:`cue_pattern` compiles a pattern and reads those required literals from the parsed pattern
@@ -9,6 +9,13 @@ the mask cannot match, and its (slow, position-by-position) regex search is skip
 The gate is conservative by construction: a pattern whose matches do not all contain a literal of at least
 :data:`MIN_CUE` characters, or a digit, gets no gate and always runs. Case-sensitive literals are gated on the
 lower-cased text too, which only lets more texts through.
+
+**Number starts.** A pattern given as alternatives (``cue_pattern((alt1, alt2, ...))``) is also read for the
+alternatives whose every match starts with a digit that no digit precedes (``\b`` or a look-behind such as
+``(?<![\d/.-])`` in front of a digit). Those alternatives can only match where a run of digits starts, so on a
+text with few numbers the whole pattern is tried only there (``regex.match`` at each number start) and at the
+matches of its other alternatives, instead of at every position. The result is exactly ``regex.finditer``'s:
+the full pattern decides at each candidate position, in its own alternative order.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import importlib
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import ahocorasick
@@ -152,6 +159,56 @@ def required_cues(pattern: re.Pattern[str]) -> frozenset[str] | None:
     return frozenset(cue for cue in cues if not any(cue != other and other in cue for other in cues))
 
 
+def _guards_digit(op: Any, av: Any) -> bool:
+    r"""True for a zero-width assertion that fails when a digit precedes: ``\b`` (before a word character), a
+    negative one-character look-behind whose class holds ``\d`` or ``\w``, or a positive one-character
+    look-behind for a literal that is not a digit (``(?<=\()``)."""
+    if op is _constants.AT:
+        return bool(av is _constants.AT_BOUNDARY)
+    if op not in (_constants.ASSERT, _constants.ASSERT_NOT):
+        return False
+    direction, body = av
+    if direction != -1 or len(body) != 1:
+        return False
+    body_op, body_av = body[0]
+    if op is _constants.ASSERT:
+        return bool(body_op is _constants.LITERAL and not chr(body_av).isdigit())
+    words = (_constants.CATEGORY_DIGIT, _constants.CATEGORY_WORD)
+    if body_op is _constants.IN:
+        return any(item_op is _constants.CATEGORY and item_av in words for item_op, item_av in body_av)
+    return bool(body_op is _constants.CATEGORY and body_av in words)
+
+
+def _number_led(items: Any, guarded: bool = False) -> bool:
+    """Every match of ``items`` starts with a digit that no digit precedes."""
+    items = list(items)
+    for index, (op, av) in enumerate(items):
+        if op in _ZERO_WIDTH:
+            guarded = guarded or _guards_digit(op, av)
+            continue
+        if op is _constants.SUBPATTERN:
+            return _number_led(av[-1], guarded)
+        if op is _constants.BRANCH:
+            return all(_number_led(alternative, guarded) for alternative in av[1])
+        if op in _REPEATS:
+            if av[0] >= 1:
+                return _number_led(av[2], guarded)
+            # Optional: the match starts in it or, when it is skipped, in what follows.
+            return _number_led(av[2], guarded) and _number_led(items[index + 1 :], guarded)
+        return guarded and _is_digit_class(op, av)
+    return False
+
+
+def number_led(pattern: str, flags: int = 0) -> bool:
+    """True when every match of ``pattern`` starts where a run of digits starts (see the module docstring)."""
+    if flags & re.ASCII:
+        return False  # \b and \d would disagree with the Unicode digit runs the text is split on
+    try:
+        return _number_led(_parser.parse(pattern, flags))
+    except (RecursionError, ValueError, TypeError, AttributeError, re.error):
+        return False
+
+
 class _Registry:
     """Every gated pattern's cues and bit; the automaton is rebuilt when a pattern is added after a scan."""
 
@@ -210,28 +267,91 @@ def scan(lower: str, folded: str) -> int:
     return mask
 
 
+# Above this many number starts in a text, the regex's own scan is cheaper than one match call per start.
+MAX_NUMBER_STARTS: Final = 64
+_NUMBER_RUN: Final = re.compile(r"\d+")
+
+
+def number_starts(text: str) -> list[int]:
+    """Where each run of digits in ``text`` starts (:meth:`CuePattern.finditer`'s ``starts``)."""
+    return [match.start() for match in _NUMBER_RUN.finditer(text)]
+
+
 class CuePattern:
-    """A compiled pattern with its gate. ``search``/``finditer`` take the text's cue mask from :func:`scan`."""
+    """A compiled pattern with its gate. ``search``/``finditer`` take the text's cue mask from :func:`scan`, and
+    optionally the text's :func:`number_starts`.
 
-    __slots__ = ("bit", "cues", "regex")
+    ``pattern`` may be a sequence of alternatives (joined with ``|``): the alternatives that start at a number are
+    then found at number starts only, the others by a regex of their own (itself gated)."""
 
-    def __init__(self, pattern: str | re.Pattern[str], flags: int = 0) -> None:
-        self.regex: re.Pattern[str] = (
-            pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, flags)
-        )
+    __slots__ = ("bit", "cues", "others", "regex", "split")
+
+    def __init__(self, pattern: str | re.Pattern[str] | Sequence[str], flags: int = 0) -> None:
+        alternatives: Sequence[str] | None = None
+        if isinstance(pattern, re.Pattern):
+            self.regex: re.Pattern[str] = pattern
+        elif isinstance(pattern, str):
+            self.regex = re.compile(pattern, flags)
+        else:
+            alternatives = tuple(pattern)
+            self.regex = re.compile("|".join(alternatives), flags)
         self.cues = required_cues(self.regex)
         self.bit = ALWAYS if self.cues is None else _REGISTRY.add(self.cues)
+        # split: some alternatives start at numbers; others: a gated pattern for the rest (None: there are none).
+        self.split = False
+        self.others: CuePattern | None = None
+        if alternatives is not None:
+            rest = [alt for alt in alternatives if not number_led(alt, flags)]
+            self.split = len(rest) < len(alternatives)
+            if self.split and rest:
+                self.others = CuePattern("|".join(rest), flags)
 
     def possible(self, mask: int) -> bool:
         """False only when the pattern cannot match the text ``mask`` was scanned from."""
         return bool(mask & self.bit)
 
-    def search(self, text: str, mask: int) -> re.Match[str] | None:
-        return self.regex.search(text) if mask & self.bit else None
+    def search(self, text: str, mask: int, starts: Sequence[int] | None = None) -> re.Match[str] | None:
+        if not mask & self.bit:
+            return None
+        if starts is None or not self.split or len(starts) > MAX_NUMBER_STARTS:
+            return self.regex.search(text)
+        return next(self._at_starts(text, mask, starts), None)
 
-    def finditer(self, text: str, mask: int) -> Iterator[re.Match[str]]:
-        return self.regex.finditer(text) if mask & self.bit else iter(())
+    def finditer(self, text: str, mask: int, starts: Sequence[int] | None = None) -> Iterator[re.Match[str]]:
+        if not mask & self.bit:
+            return iter(())
+        if starts is None or not self.split or len(starts) > MAX_NUMBER_STARTS:
+            return self.regex.finditer(text)
+        return self._at_starts(text, mask, starts)
+
+    def _at_starts(self, text: str, mask: int, starts: Sequence[int]) -> Iterator[re.Match[str]]:
+        """``regex.finditer(text)``, trying the regex only at number starts and where its other alternatives
+        match: no match can start anywhere else."""
+        regex, others = self.regex, self.others
+        position = 0
+        index = 0
+        count = len(starts)
+        other = others.regex.search(text) if others is not None and others.possible(mask) else None
+        while True:
+            while index < count and starts[index] < position:
+                index += 1
+            while other is not None and other.start() < position:
+                other = others.regex.search(text, position) if others is not None else None
+            candidate = starts[index] if index < count else -1
+            if other is not None and (candidate < 0 or other.start() < candidate):
+                candidate = other.start()
+            if candidate < 0:
+                return
+            match = regex.match(text, candidate)
+            if match is None:
+                if index < count and starts[index] == candidate:
+                    index += 1
+                else:
+                    position = candidate + 1
+                continue
+            yield match
+            position = match.end() if match.end() > candidate else candidate + 1
 
 
-def cue_pattern(pattern: str | re.Pattern[str], flags: int = 0) -> CuePattern:
+def cue_pattern(pattern: str | re.Pattern[str] | Sequence[str], flags: int = 0) -> CuePattern:
     return CuePattern(pattern, flags)

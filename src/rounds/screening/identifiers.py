@@ -54,7 +54,7 @@ _EMAIL = re.compile(
 )
 _HANDLE = re.compile(r"(?<![\w@/.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
 _IPV4 = cue_pattern(
-    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]\d)"
+    (r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]\d)",)
 )
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?![\w:])", _I)
 
@@ -66,7 +66,7 @@ _PHONE = cue_pattern(
 _FAX_CUE = re.compile(r"\bfax(?:\s*(?:no\.?|number|#))?\s*[:#]?\s*$", _I)
 _PHONE_CUE_WORDS = ("tel", "phone", "call", "text", "cell", "mobile", "ph")
 
-_SSN = cue_pattern(r"(?<![\w-])(\d{3})[-\s.](\d{2})[-\s.](\d{4})(?![\w-])")
+_SSN = cue_pattern((r"(?<![\w-])(\d{3})[-\s.](\d{2})[-\s.](\d{4})(?![\w-])",))
 _SSN_KEYWORD = cue_pattern(
     r"\b(?:ssn|ss#|social(?:\s+security)?(?:\s+(?:number|no\.?|#))?|seguro\s+social)\s*[:#]?\s*(\d{3}[-\s.]?\d{2}[-\s.]?\d{4}|\d{9}|x{3}-x{2}-\d{4}|\*{3}-\*{2}-\d{4})\b",
     _I,
@@ -128,7 +128,7 @@ _PLATE_VALUE = cue_pattern(
     _I,
 )
 _VIN = cue_pattern(r"\b[A-HJ-NPR-Z0-9]{17}\b")
-_CARD = cue_pattern(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_CARD = cue_pattern((r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])",))
 _LONG_NUMBER = cue_pattern(r"(?<![\w.,/$#-])(?=[A-Z]{0,3}\d)[A-Z]{0,3}\d{7,}(?![\w.,/%-])")
 _BIOMETRIC = cue_pattern(
     r"\b(?:finger\s?prints?|retina(?:l)?\s+scans?|iris\s+scans?|voice\s?prints?|face\s?prints?|dna\s+(?:sample|profile|results?)|"
@@ -222,24 +222,20 @@ class ContactRecognizer:
             )
             item.organizational = org
             out.append(item)
-        for pattern in (_IPV4.regex, _IPV6):
-            if (pattern is _IPV4.regex and ("." not in text or not _IPV4.possible(mask))) or (
-                pattern is _IPV6 and "::" not in text and text.count(":") < 3
-            ):
-                continue
-            for match in pattern.finditer(text):
-                if pattern is _IPV6 and match.group().count(":") < 3:
-                    continue
-                out.append(
-                    finding(
-                        *match.span(),
-                        SpanType.IP,
-                        self.name,
-                        "pattern.ip",
-                        "An IP address can be traced to a person's device or home.",
-                        0.95,
-                    )
+        addresses = [*_IPV4.finditer(text, mask, prepared.starts)] if "." in text else []
+        if "::" in text or text.count(":") >= 3:
+            addresses += [m for m in _IPV6.finditer(text) if m.group().count(":") >= 3]
+        for match in addresses:
+            out.append(
+                finding(
+                    *match.span(),
+                    SpanType.IP,
+                    self.name,
+                    "pattern.ip",
+                    "An IP address can be traced to a person's device or home.",
+                    0.95,
                 )
+            )
         return out
 
 
@@ -283,7 +279,7 @@ class NumberRecognizer:
                     0.99 if valid else 0.85,
                 )
             )
-        for match in _SSN.finditer(text, mask):
+        for match in _SSN.finditer(text, mask, prepared.starts):
             if not free(*match.span()):
                 continue
             raw = "".join(match.groups())
@@ -387,7 +383,7 @@ class NumberRecognizer:
             )
             item.organizational = org
             add(item)
-        for match in _CARD.finditer(text, mask):
+        for match in _CARD.finditer(text, mask, prepared.starts):
             start, end = match.span()
             digits = _digits(match.group())
             if not free(start, end) or not 13 <= len(digits) <= 19:

@@ -43,19 +43,17 @@ _UNIT_WORDS = (
     r"Geri(?:atrics)?|Hospice|Palliative|Women's|Labor)"
 )
 _UNIT = cue_pattern(
-    r"|".join(
-        (
-            r"(?i:\b\d{1,2}\s?(?:Tower|Pavilion|Wing)(?:\s" + _COMPASS + r")?\b)",
-            r"(?i:\b\d{1,2}\s?"
-            + _COMPASS
-            + r"\b(?!\s+(?:Carolina|Dakota|Virginia|Street|St\b|Ave|Road|Rd\b|Side|End|Coast|Bound)))",
-            r"(?i:\b" + _COMPASS + r"\s?\d{1,2}(?![\d:]))",
-            r"\b\d{1,2}[NSEW]{1,2}\b",
-            r"(?i:\b\d{1,2}\s?" + _UNIT_WORDS + r"\b)",
-            r"(?i:\b(?:unit|ward|pod|piso|planta|wing|module|zone)\s?(?:\d{1,3}[A-Z]?\b|[A-Z]\b(?![\w'])))",
-            r"\b(?:Gold|Blue|Red|Green|Orange|Purple|Silver|Yellow|White|Black)\s+Team(?:\s+Pod)?\b",
-            r"(?i:\bbay\s\d{1,2}\s(?:obs|observation)\b)",
-        )
+    (
+        r"(?i:\b\d{1,2}\s?(?:Tower|Pavilion|Wing)(?:\s" + _COMPASS + r")?\b)",
+        r"(?i:\b\d{1,2}\s?"
+        + _COMPASS
+        + r"\b(?!\s+(?:Carolina|Dakota|Virginia|Street|St\b|Ave|Road|Rd\b|Side|End|Coast|Bound)))",
+        r"(?i:\b" + _COMPASS + r"\s?\d{1,2}(?![\d:]))",
+        r"\b\d{1,2}[NSEW]{1,2}\b",
+        r"(?i:\b\d{1,2}\s?" + _UNIT_WORDS + r"\b)",
+        r"(?i:\b(?:unit|ward|pod|piso|planta|wing|module|zone)\s?(?:\d{1,3}[A-Z]?\b|[A-Z]\b(?![\w'])))",
+        r"\b(?:Gold|Blue|Red|Green|Orange|Purple|Silver|Yellow|White|Black)\s+Team(?:\s+Pod)?\b",
+        r"(?i:\bbay\s\d{1,2}\s(?:obs|observation)\b)",
     )
 )
 _FACILITY_TAIL = (
@@ -129,10 +127,13 @@ _FACILITY_STOP_FIRST = frozenset(
     }
 )
 _ADDRESS = cue_pattern(
-    r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][\w'.-]*\s+){1,3}"
-    r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pl|Place|Ter|Terrace|Cir|Circle|"
-    r"Hwy|Highway|Pkwy|Parkway|Trl|Trail|Loop|Row|Sq|Square|Pike)\b\.?(?:\s+(?:Apt|Unit|Suite|Ste|#)\.?\s*\w+)?"
-    r"|(?i:\b(?:calle|avenida|av\.|colonia|col\.)\s+(?:[A-ZÁÉÍÓÚ][\wáéíóúñ]*\s?){1,3}(?:#?\s?\d{1,5})?)"
+    (
+        r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][\w'.-]*\s+){1,3}"
+        r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pl|Place|Ter|Terrace|Cir|"
+        r"Circle|Hwy|Highway|Pkwy|Parkway|Trl|Trail|Loop|Row|Sq|Square|Pike)\b\.?"
+        r"(?:\s+(?:Apt|Unit|Suite|Ste|#)\.?\s*\w+)?",
+        r"(?i:\b(?:calle|avenida|av\.|colonia|col\.)\s+(?:[A-ZÁÉÍÓÚ][\wáéíóúñ]*\s?){1,3}(?:#?\s?\d{1,5})?)",
+    )
 )
 _ZIP = cue_pattern(r"\b(?:[A-Z]{2}|zip(?:\s?code)?:?|c\.?p\.?)\s+(\d{5}(?:-\d{4})?)\b", _I)
 _SCHOOL = cue_pattern(
@@ -237,7 +238,7 @@ class PlaceRecognizer:
                     0.9,
                 )
             )
-        for match in _UNIT.finditer(text, mask):
+        for match in _UNIT.finditer(text, mask, prepared.starts):
             out.append(
                 finding(
                     *match.span(),
@@ -280,7 +281,7 @@ class PlaceRecognizer:
                 "A neighbourhood or town is geography below state level.",
             ),
         ):
-            for match in pattern.finditer(text, mask):
+            for match in pattern.finditer(text, mask, prepared.starts):
                 out.append(finding(*match.span(), SpanType.LOCATION, self.name, rule, explanation, 0.8))
         for match in _ZIP.finditer(text, mask):
             out.append(

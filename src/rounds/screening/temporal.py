@@ -28,24 +28,22 @@ _HOLIDAY = (
 )
 
 _NUMERIC_DATE = cue_pattern(
-    r"|".join(
-        (
-            # ISO and year-first
-            r"\b(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])\b",
-            # m/d/y, m-d-y, m.d.y and d/m/y
-            r"(?<![\d/.-])(?:0?[1-9]|[12]\d|3[01])[/-](?:0?[1-9]|[12]\d|3[01])[/-](?:\d{4}|\d{2})(?![\d/-])",
-            r"(?<![\d/.-])(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12]\d|3[01])\.(?:\d{4}|\d{2})(?![\d.])",
-            # m/d without year
-            r"(?<![\d/.,-])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/%])",
-            # Month day[, year] and day Month [year]
-            r"\b" + _MONTH + r"\.?\s+" + _DAY + r"(?:,?\s+(?:19|20)\d{2})?\b",
-            r"\b" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r"\.?(?:,?\s+(?:19|20)\d{2})?\b",
-            # Month year
-            r"\b" + _MONTH + r"\.?,?\s+(?:19|20)\d{2}\b",
-            # Spanish
-            r"(?i:\b\d{1,2}\s+de\s+" + _MES + r"(?:\s+(?:de|del)\s+\d{4})?\b)",
-            r"(?i:\b" + _MES + r"\s+(?:de|del)\s+\d{4}\b)",
-        )
+    (
+        # ISO and year-first
+        r"\b(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])\b",
+        # m/d/y, m-d-y, m.d.y and d/m/y
+        r"(?<![\d/.-])(?:0?[1-9]|[12]\d|3[01])[/-](?:0?[1-9]|[12]\d|3[01])[/-](?:\d{4}|\d{2})(?![\d/-])",
+        r"(?<![\d/.-])(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12]\d|3[01])\.(?:\d{4}|\d{2})(?![\d.])",
+        # m/d without year
+        r"(?<![\d/.,-])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/%])",
+        # Month day[, year] and day Month [year]
+        r"\b" + _MONTH + r"\.?\s+" + _DAY + r"(?:,?\s+(?:19|20)\d{2})?\b",
+        r"\b" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r"\.?(?:,?\s+(?:19|20)\d{2})?\b",
+        # Month year
+        r"\b" + _MONTH + r"\.?,?\s+(?:19|20)\d{2}\b",
+        # Spanish
+        r"(?i:\b\d{1,2}\s+de\s+" + _MES + r"(?:\s+(?:de|del)\s+\d{4})?\b)",
+        r"(?i:\b" + _MES + r"\s+(?:de|del)\s+\d{4}\b)",
     )
 )
 _WORD_DATE = cue_pattern(
@@ -69,17 +67,15 @@ _NUMBER_WORDS = (
     r"eighteen|nineteen|(?:a|one)\s+hundred(?:\s+(?:and\s+)?\w+)?)"
 )
 _AGE = cue_pattern(
-    r"|".join(
-        (
-            r"\b(?P<n1>\d{1,3}|" + _NUMBER_WORDS + r")\s*-?\s*(?:years?|yrs?|yr)[\s-]*old\b",
-            r"\b(?P<n2>\d{1,3})\s*-?\s*(?:y/?o|y\.o\.?|yo[mf]?)(?![a-z])",
-            r"\b(?P<n3>\d{1,3})\s*(?:years?|yrs?)\s+of\s+age\b",
-            r"\b(?:aged?|edad(?:\s+de)?)\s*:?\s*(?P<n4>\d{1,3})\b",
-            r"(?<=\()(?P<n5>\d{1,3})\s?[MF](?=\))|\b(?P<n6>\d{1,3})\s?[MF](?=,\s)",
-            r"\b(?P<n7>\d{1,3})\s+a[ñn]os\b",
-            r"\b(?P<n9>\d{1,3})(?:st|nd|rd|th)\s+birthday\b",
-            r"\b(?:turn(?:s|ed|ing)?|cumpli[oó]|cumple)\s+(?P<n10>\d{1,3})\b",
-        )
+    (
+        r"\b(?P<n1>\d{1,3}|" + _NUMBER_WORDS + r")\s*-?\s*(?:years?|yrs?|yr)[\s-]*old\b",
+        r"\b(?P<n2>\d{1,3})\s*-?\s*(?:y/?o|y\.o\.?|yo[mf]?)(?![a-z])",
+        r"\b(?P<n3>\d{1,3})\s*(?:years?|yrs?)\s+of\s+age\b",
+        r"\b(?:aged?|edad(?:\s+de)?)\s*:?\s*(?P<n4>\d{1,3})\b",
+        r"(?<=\()(?P<n5>\d{1,3})\s?[MF](?=\))|\b(?P<n6>\d{1,3})\s?[MF](?=,\s)",
+        r"\b(?P<n7>\d{1,3})\s+a[ñn]os\b",
+        r"\b(?P<n9>\d{1,3})(?:st|nd|rd|th)\s+birthday\b",
+        r"\b(?:turn(?:s|ed|ing)?|cumpli[oó]|cumple)\s+(?P<n10>\d{1,3})\b",
     ),
     _I,
 )
@@ -116,7 +112,7 @@ class DateRecognizer:
         text = prepared.folded
         out: list[Finding] = []
         mask = prepared.cues
-        matches = [*_NUMERIC_DATE.finditer(text, mask), *_WORD_DATE.finditer(text, mask)]
+        matches = [*_NUMERIC_DATE.finditer(text, mask, prepared.starts), *_WORD_DATE.finditer(text, mask)]
         for match in matches:
             start, end = match.span()
             value = match.group()
@@ -157,7 +153,7 @@ class AgeRecognizer:
 
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
         out: list[Finding] = []
-        for match in _AGE.finditer(prepared.folded, prepared.cues):
+        for match in _AGE.finditer(prepared.folded, prepared.cues, prepared.starts):
             group = next(name for name, value in match.groupdict().items() if value is not None)
             start, end = match.span()
             if group in ("n4", "n9", "n10"):

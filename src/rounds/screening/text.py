@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from rounds.screening.gate import scan
+from rounds.screening.gate import number_starts, scan
 
 # Look-alike letters seen in obfuscated names. Cyrillic and Greek capitals/lower-case that render as Latin.
 _CONFUSABLES = {
@@ -118,6 +118,8 @@ class Prepared:
     tokens: list[Token] = field(default_factory=list)
     # Bit mask of the cue-gated patterns that may match the folded text (rounds.screening.gate).
     cues: int = -1
+    # Where each run of digits in the folded text starts (rounds.screening.gate.number_starts); None: not known.
+    starts: list[int] | None = None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a folded span to the original text."""
@@ -187,7 +189,14 @@ def prepare(text: str) -> Prepared:
     lower = folded.lower()
     if len(lower) != len(folded):  # "İ" lowers to two characters: keep offsets aligned with the folded text
         lower = "".join(c if len(c.lower()) != 1 else c.lower() for c in folded)
-    prepared = Prepared(original=text, folded=folded, index=index, lower=lower, cues=scan(lower, folded))
+    prepared = Prepared(
+        original=text,
+        folded=folded,
+        index=index,
+        lower=lower,
+        cues=scan(lower, folded),
+        starts=number_starts(folded),
+    )
     prepared.tokens = [
         Token(match.start(), match.end(), match.group(), match.group().lower())
         for match in _WORD.finditer(folded)

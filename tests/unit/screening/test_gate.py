@@ -170,3 +170,64 @@ def test_gated_search_skips_only_impossible_texts() -> None:
     gated = CuePattern(r"\bbed\s+\d+", re.IGNORECASE)
     assert gated.search("moved to BED 12", prepare("moved to BED 12").cues)
     assert gated.search("nothing here", prepare("nothing here").cues) is None
+
+
+NUMBER_SPLIT = [(name, gated) for name, gated in GATED if gated.split]
+NUMBER_VOCABULARY = [
+    *VOCABULARY,
+    "3",
+    "07",
+    "1999",
+    "3/14/24",
+    "12.5",
+    "10.0.0.1",
+    "(87M)",
+    "87M,",
+    "4111 1111 1111 1111",
+    "123-45-6789",
+    "5N",
+    "6East",
+    "1234",
+    "Tower",
+    "Main",
+    "St",
+    "de",
+    "abril",
+    "٣",
+    "x12",
+    "/",
+    ".",
+    "-",
+    "(",
+]
+
+
+def test_number_led_patterns_are_found() -> None:
+    names = {name for name, _ in NUMBER_SPLIT}
+    assert {"temporal._NUMERIC_DATE", "temporal._AGE", "places._UNIT", "identifiers._SSN"} <= names
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(NUMBER_VOCABULARY), min_size=1, max_size=14),
+    st.sampled_from([" ", "", "-", ", ", "/"]),
+)
+def test_number_starts_find_exactly_what_the_regex_finds(words: list[str], separator: str) -> None:
+    text = separator.join(words)
+    prepared = prepare(text)
+    assert prepared.starts is not None
+    for name, gated in NUMBER_SPLIT:
+        expected = [(m.span(), m.group()) for m in gated.regex.finditer(prepared.folded)]
+        found = [(m.span(), m.group()) for m in gated.finditer(prepared.folded, -1, prepared.starts)]
+        assert found == expected, name
+        first = gated.search(prepared.folded, -1, prepared.starts)
+        assert (first.span() if first else None) == (expected[0][0] if expected else None), name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789٣ ./-(),:MFNEWSabdeyo"), max_size=40))
+def test_number_starts_on_digit_soup(text: str) -> None:
+    prepared = prepare(text)
+    for name, gated in NUMBER_SPLIT:
+        expected = [m.span() for m in gated.regex.finditer(prepared.folded)]
+        assert [m.span() for m in gated.finditer(prepared.folded, -1, prepared.starts)] == expected, name
