@@ -9,7 +9,7 @@ from rounds.db import Database
 from rounds.db.models import utcnow
 from rounds.domain.accounts import AccountPlatform, AccountStatus
 from rounds.domain.roles import Role
-from rounds.services import accounts, auth, departments, users
+from rounds.services import accounts, auth, demo_listening, departments, users
 from rounds.services.context import Origin
 from rounds.settings import Settings
 
@@ -277,4 +277,5 @@ def create_demo(db: Database, settings: Settings) -> bool:
             origin=origin,
             dormant_after_days=settings.dormant_after_days,
         )
+    demo_listening.create_demo_listening(db, settings, admin, origin)
     return True

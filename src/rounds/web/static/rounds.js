@@ -27,4 +27,48 @@
       });
     });
   });
+  // Chart tooltips (listening dashboards): the SVG already carries <title> for every bar and point; this shows
+  // the same text at once, next to the pointer or the focused element.
+  document.querySelectorAll("figure.chart").forEach(function (figure) {
+    var tip = document.createElement("div");
+    tip.className = "chart-tip";
+    tip.hidden = true;
+    tip.setAttribute("role", "status");
+    figure.appendChild(tip);
+    function show(target, x, y) {
+      tip.textContent = target.getAttribute("data-tip");
+      tip.style.left = x + "px";
+      tip.style.top = y + "px";
+      tip.hidden = false;
+    }
+    function place(target) {
+      var box = target.getBoundingClientRect();
+      var frame = figure.getBoundingClientRect();
+      show(target, box.left - frame.left + box.width / 2, box.top - frame.top);
+    }
+    figure.querySelectorAll("[data-tip]").forEach(function (target) {
+      var title = target.querySelector("title");
+      target.addEventListener("mouseenter", function () {
+        if (title) { title.setAttribute("data-text", title.textContent); title.textContent = ""; }
+        place(target);
+      });
+      target.addEventListener("mouseleave", function () {
+        if (title && title.getAttribute("data-text")) { title.textContent = title.getAttribute("data-text"); }
+        tip.hidden = true;
+      });
+      target.addEventListener("focus", function () { place(target); });
+      target.addEventListener("blur", function () { tip.hidden = true; });
+    });
+  });
+  // Connector source form: show only the chosen connector's credential fields.
+  var connector = document.querySelector(".source-form select[name=connector]");
+  if (connector) {
+    var sync = function () {
+      document.querySelectorAll(".credential-group").forEach(function (group) {
+        group.hidden = group.getAttribute("data-connector") !== connector.value;
+      });
+    };
+    connector.addEventListener("change", sync);
+    sync();
+  }
 })();
