@@ -4,7 +4,8 @@ Cheap first: a text without letters (empty, emoji-only, numbers) is ``und``; a d
 kept; a text in a script used by one language (Hangul, kana, Thai, Greek, Hebrew...) is decided by its script;
 Latin-script text is decided by counting frequent function words of English, Spanish, French, German,
 Portuguese, Italian and Dutch, which settles most posts in a few microseconds. Only when that is inconclusive
-does the bundled character n-gram model of ``py3langid`` (Lui & Baldwin's langid.py, 97 languages) decide.
+does the bundled character n-gram model of ``py3langid`` (Lui & Baldwin's langid.py) decide, restricted to
+about 70 widely used languages.
 """
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ for _lang, _words_of_lang in _FUNCTION_WORDS.items():
     for _word in _words_of_lang:
         _WORD_LANGUAGES[_word] = (*_WORD_LANGUAGES.get(_word, ()), _lang)
 
+# The fallback model chooses among widely used languages only: on a few words, the full 97-language model
+# often answers with rare ones (Latin, Nigerian Pidgin, Volapük) for English or Spanish fragments.
+_FALLBACK_LANGUAGES = (
+    "en es fr de pt it nl sv da no fi pl cs sk hu ro bg ru uk el tr ar fa ur hi bn ta te mr gu pa ml kn th vi "
+    "id ms tl zh ja ko he sw af ca eu gl hr sr sl lt lv et is ga cy sq mk am ne si km lo my ka hy az kk uz"
+).split()
+
 # Scripts used (almost) only by one language.
 _SCRIPT_LANGUAGE: dict[str, str] = {
     "HANGUL": "ko",
@@ -99,6 +107,8 @@ class LanguageComponent:
     requires: ClassVar[tuple[str, ...]] = ()
     assigns: ClassVar[tuple[str, ...]] = ("language", "language_confidence")
 
+    min_model_confidence: ClassVar[float] = 0.2
+
     def __init__(self) -> None:
         self._fallback: Any = None
 
@@ -106,7 +116,9 @@ class LanguageComponent:
         if self._fallback is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
-            self._fallback = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            identifier.set_languages(_FALLBACK_LANGUAGES)
+            self._fallback = identifier
         return self._fallback
 
     def apply(self, post: Post, view: TextView, draft: Draft) -> None:
@@ -162,4 +174,6 @@ class LanguageComponent:
 
     def _model(self, view: TextView, why: str) -> tuple[str, float, str]:
         language, probability = self._fallback_model().classify(view.text)
+        if probability < self.min_model_confidence:
+            return "und", float(probability), f"{why}; too little text for the character n-gram model to tell"
         return str(language), float(probability), f"{why}; character n-gram model (py3langid)"
