@@ -71,10 +71,12 @@ for _lang, _words_of_lang in _FUNCTION_WORDS.items():
 
 # The fallback model chooses among widely used languages only: on a few words, the full 97-language model
 # often answers with rare ones (Latin, Nigerian Pidgin, Volapük) for English or Spanish fragments.
-_FALLBACK_LANGUAGES = (
-    "en es fr de pt it nl sv da no fi pl cs sk hu ro bg ru uk el tr ar fa ur hi bn ta te mr gu pa ml kn th vi "
-    "id ms tl zh ja ko he sw af ca eu gl hr sr sl lt lv et is ga cy sq mk am ne si km lo my ka hy az kk uz"
-).split()
+_FALLBACK_LANGUAGES = sorted(
+    _words(
+        "en es fr de pt it nl sv da no fi pl cs sk hu ro bg ru uk el tr ar fa ur hi bn ta te mr gu pa ml kn th vi "
+        "id ms tl zh ja ko he sw af ca eu gl hr sr sl lt lv et is ga cy sq mk am ne si km lo my ka hy az kk uz"
+    )
+)
 
 # Scripts used (almost) only by one language.
 _SCRIPT_LANGUAGE: dict[str, str] = {
