@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rounds.cli import check, core, enrich, listening, signals
+from rounds.cli import check, core, enrich, inbox, listening, signals
 
 app = typer.Typer(
     name="rounds",
@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # One registration line per command module (CONVENTIONS.md 4).
-for module in (core, check, listening, enrich, signals):
+for module in (core, check, listening, enrich, signals, inbox):
     module.register(app)
 
 
