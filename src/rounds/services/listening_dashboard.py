@@ -19,6 +19,7 @@ from rounds.db import Database
 from rounds.db.listening import Alert, StoredPost, Topic, TopicMatch
 from rounds.db.models import utcnow
 from rounds.domain.errors import ValidationFailed
+from rounds.domain.roles import Permission
 from rounds.domain.topics import TopicKind
 from rounds.pipeline.signals.terms import EmergingTermDetector, candidate_terms
 from rounds.pipeline.text import TextView
@@ -280,3 +281,18 @@ def access_source(db: Database, settings: Settings, actor: Actor, source_id: int
         if source.id == source_id:
             return source
     raise NotFound(f"Connector source {source_id} was not found.")
+
+
+# --- checks the web layer calls before showing a form (saving is checked again by the do_* functions) ------
+
+
+def check_can_manage_topics(actor: Actor) -> None:
+    actor.require(Permission.MANAGE_TOPICS)
+
+
+def check_can_manage_alert_rules(actor: Actor) -> None:
+    actor.require(Permission.MANAGE_ALERT_RULES)
+
+
+def check_can_manage_connectors(actor: Actor) -> None:
+    actor.require(Permission.MANAGE_CONNECTORS)

@@ -283,7 +283,7 @@ def _topic_form(
     topic: TopicView | None = None,
     error: Exception | None = None,
 ) -> Response:
-    actor.require(Permission.MANAGE_TOPICS)
+    listening_dashboard.check_can_manage_topics(actor)
     return page(
         request,
         actor,

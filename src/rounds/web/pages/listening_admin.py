@@ -105,7 +105,7 @@ def _rule_form(
     webhooks_set: dict[str, str] | None = None,
     error: Exception | None = None,
 ) -> Response:
-    actor.require(Permission.MANAGE_ALERT_RULES)
+    listening_dashboard.check_can_manage_alert_rules(actor)
     return page(
         request,
         actor,
@@ -284,7 +284,7 @@ def _source_form(
     credential_keys_set: list[str] | None = None,
     error: Exception | None = None,
 ) -> Response:
-    actor.require(Permission.MANAGE_CONNECTORS)
+    listening_dashboard.check_can_manage_connectors(actor)
     connectors = listening_schedule.connector_credential_keys()
     return page(
         request,
