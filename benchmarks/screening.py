@@ -5,7 +5,8 @@
 Scores with the data set's own ``score.py`` (imported from --data, not copied). Prints span precision/recall per
 type, post-level block recall, false alarms on ``ok``, relationship-confirmation recall, throughput (posts/s,
 one process, one thread, lexicon/model loading excluded; by wall time and by CPU time, which is the fair figure on a
-shared machine) and peak resident memory. Presidio and scrubadub have
+shared machine; the headline figure is the first pass over the texts, and a second pass shows the steady state
+with warm per-word caches) and peak resident memory. Presidio and scrubadub have
 no post-level judgment: their risk is "block" when they find any identifier (pure span flagging), which is the
 honest way to use them as a screen.
 """
@@ -175,6 +176,13 @@ def run(
         predictions[set_name] = [predict(item) for item in items]
         n += len(items)
     elapsed, cpu = time.perf_counter() - t1, time.process_time() - c1
+    # A second pass over the same texts: the steady state of a long-running screener, whose per-word caches
+    # (the name tagger's) are warm. Reported beside the first pass, never instead of it.
+    c2 = time.process_time()
+    for items in sets.values():
+        for item in items:
+            predict(item)
+    warm_cpu = time.process_time() - c2
     scores = {set_name: scorer.score(sets[set_name], predictions[set_name]) for set_name in sets}
     return {
         "name": name,
@@ -184,6 +192,7 @@ def run(
         "posts_per_s": n / elapsed,
         "cpu_seconds": cpu,
         "cpu_posts_per_s": n / cpu if cpu else float("inf"),
+        "warm_cpu_posts_per_s": n / warm_cpu if warm_cpu else float("inf"),
         "peak_rss_mb": peak_mb(),
         "scores": scores,
         "predictions": predictions,
@@ -272,6 +281,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
     row("throughput posts/s (1 process, wall)", [f"{r['posts_per_s']:.0f}" for r in results])
     row("CPU seconds (process time)", [r["cpu_seconds"] for r in results])
     row("throughput posts/s (CPU time, one core)", [f"{r['cpu_posts_per_s']:.0f}" for r in results])
+    row("  second pass, warm caches (CPU time)", [f"{r['warm_cpu_posts_per_s']:.0f}" for r in results])
     base = next((r for r in results if r["name"] == "rounds"), None)
     if base:
         row(
