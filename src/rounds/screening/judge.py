@@ -264,8 +264,20 @@ def judge(
         for m in _SUPPORT_HASHTAG.finditer(text, mask)
         for f in identifiers
     )
-    patient_cue = bool(_PATIENT_CUE.search(text_for_cues, mask))
-    self_health = bool(_SELF_HEALTH.search(text, mask)) and not _THIRD_PARTY_SELF.search(text, mask)
+    # The cue searches below are the judge's costliest work: each runs at most once, and only when the
+    # verdict depends on it.
+    cues: dict[str, bool] = {}
+
+    def patient_cue() -> bool:
+        if "patient" not in cues:
+            cues["patient"] = bool(_PATIENT_CUE.search(text_for_cues, mask))
+        return cues["patient"]
+
+    def self_health() -> bool:
+        if "self" not in cues:
+            cues["self"] = bool(_SELF_HEALTH.search(text, mask)) and not _THIRD_PARTY_SELF.search(text, mask)
+        return cues["self"]
+
     fundraiser = any(f.rule == "pattern.url.fundraiser" for f in identifiers)
     strong_health = [f for f in health if ".generic" not in f.rule]
 
@@ -278,15 +290,14 @@ def judge(
         f.type in (SpanType.MRN, SpanType.HEALTH_PLAN, SpanType.SSN) and not f.organizational
         for f in identifiers
     )
-    anecdote = bool(_ANECDOTE.search(text_for_cues, mask))
     about_patient = (
-        (bool(strong_health) and (patient_cue or bool(people) or has_room) and not self_health)
-        or (patient_cue and (bool(people) or has_room) and not self_health)
-        or (anecdote and not self_health)
-        or record_ids
+        record_ids
         or support_tag
         or fundraiser
-        or (has_room and (patient_cue or bool(people)))
+        or (has_room and (bool(people) or patient_cue()))
+        or (bool(strong_health) and (bool(people) or has_room or patient_cue()) and not self_health())
+        or ((bool(people) or has_room) and patient_cue() and not self_health())
+        or (bool(_ANECDOTE.search(text_for_cues, mask)) and not self_health())
     )
     identifying, score = _identifying(findings, text, mask)
 
@@ -322,7 +333,7 @@ def judge(
         verdict, extra = _apply_rule(
             policy, "medical_advice", verdict, reasons, extra, text, _MEDICAL_ADVICE, mask
         )
-        if about_patient or (_UNPROFESSIONAL.search(text, mask) and patient_cue):
+        if about_patient or (_UNPROFESSIONAL.search(text, mask) and patient_cue()):
             verdict, extra = _apply_rule(
                 policy, "unprofessional_language", verdict, reasons, extra, text, _UNPROFESSIONAL, mask
             )
