@@ -35,6 +35,7 @@ _PATIENT_CUES = frozenset(
         "doña",
     }
 )
+_LEAD_WORDS = TITLES | _PATIENT_CUES  # the words after which a name rule looks at the next token
 _PRAY = cue_pattern(
     r"\b(?:pray(?:ing)?\s+for|prayers?\s+(?:for|to)|thoughts\s+(?:are\s+)?with|recen\s+por|oren\s+por|"
     r"happy\s+(?:\d{1,3}(?:st|nd|rd|th)\s+)?birthday(?:\s+to)?|get\s+well(?:\s+soon)?|rip|rest\s+in\s+peace|"
@@ -181,11 +182,23 @@ class NameRecognizer:
                 break
             return last
 
+        firsts = self._firsts
         for index, token in enumerate(tokens):
             if index in claimed:
                 continue
-            lower, _ = _clean(token)
             previous = tokens[index - 1].lower if index else ""
+            surface = token.text
+            # Most tokens are ordinary lower-case words with no title or cue before them: none of the rules
+            # below can fire on those (each needs a title, a cue, a capital, a known first name or a digit).
+            if (
+                surface.islower()
+                and surface.isalpha()
+                and not (len(surface) >= 3 and token.lower in firsts)
+                and previous not in _LEAD_WORDS
+                and token.start not in cue_positions
+            ):
+                continue
+            lower, _ = _clean(token)
             gap_before = text[tokens[index - 1].end : token.start] if index else ""
             # 1. After a title: "Dr. Lambert", "dr Short", "Mrs. Patiño"
             title_name = (
