@@ -2,7 +2,9 @@
 
 A recognizer reads a :class:`~rounds.screening.text.Prepared` text (tokenized once) and the screening
 :class:`Context`, and returns findings with offsets into the folded text; the engine maps them back. Adding a
-recognizer is one class and one line in :data:`RECOGNIZERS` (see ``engine.py``).
+recognizer is one class and one line in :data:`RECOGNIZERS` (see ``engine.py``). A recognizer whose work is
+cheaper in batches may also define ``find_many`` (:class:`BatchRecognizer`); ``Screener.screen_many`` calls it
+once per batch, and falls back to ``find`` text by text when it raises.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ class Recognizer(Protocol):
     name: str
 
     def find(self, prepared: Prepared, context: Context) -> list[Finding]: ...
+
+
+class BatchRecognizer(Recognizer, Protocol):
+    """A component that can also screen a batch: one list of findings per text, in order."""
+
+    def find_many(self, prepared: list[Prepared], contexts: list[Context]) -> list[list[Finding]]: ...
 
 
 def finding(

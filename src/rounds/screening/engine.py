@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rounds.domain.errors import BadInput
@@ -109,6 +110,59 @@ class Screener:
         kind: str | Kind = Kind.POST,
         context: ThreadContext | str | dict[str, Any] | None = None,
     ) -> Screening:
+        request = self._request(text, kind, context)
+        if request.empty:
+            return self._empty(request)
+        prepared = prepare(request.text)
+        return self._finish(request, prepared, self._findings(prepared, request.context))
+
+    def screen_many(self, items: Iterable[Mapping[str, Any] | str]) -> list[Screening]:
+        """Screen a batch: strings, or mappings with "text" and optional "kind" and "context".
+
+        Every item is checked first (a bad one raises :class:`BadInput`, as :meth:`screen` would); components
+        that can work on a whole batch (the name tagger's ``tag_many``) are called once for it."""
+        requests: list[_Request] = []
+        for item in items:
+            if isinstance(item, str):
+                requests.append(self._request(item, Kind.POST, None))
+            else:
+                text: Any = item.get("text")
+                requests.append(self._request(text, item.get("kind") or Kind.POST, item.get("context")))
+        work = [
+            (i, request, prepare(request.text)) for i, request in enumerate(requests) if not request.empty
+        ]
+        raw: list[list[Finding]] = [[] for _ in work]
+        for recognizer in self.recognizers:
+            batch = getattr(recognizer, "find_many", None)
+            found: list[list[Finding]] | None = None
+            if batch is not None and len(work) > 1:
+                try:
+                    found = batch([p for _, _, p in work], [r.context for _, r, _ in work])
+                except (
+                    Exception
+                ) as error:  # one text may be the cause: retry one by one, failing closed per text
+                    logger.warning(
+                        "screening component %s failed on a batch: %s", recognizer.name, type(error).__name__
+                    )
+                    found = None
+                if found is not None and len(found) != len(work):
+                    found = None
+            for index, (_, request, prepared) in enumerate(work):
+                if found is not None:
+                    raw[index].extend(found[index])
+                else:
+                    raw[index].extend(_run(recognizer, prepared, request.context))
+        results: list[Screening | None] = [None] * len(requests)
+        for (position, request, prepared), findings in zip(work, raw, strict=True):
+            results[position] = self._finish(request, prepared, _mapped(prepared, findings))
+        return [
+            result if result is not None else self._empty(request)
+            for result, request in zip(results, requests, strict=True)
+        ]
+
+    def _request(
+        self, text: Any, kind: str | Kind, context: ThreadContext | str | dict[str, Any] | None
+    ) -> _Request:
         if isinstance(text, bytes | bytearray):
             raise BadInput(
                 "Text must be decoded before screening.",
@@ -126,18 +180,21 @@ class Screener:
             thread = ThreadContext.coerce(context)
         except ValueError as error:
             raise BadInput(str(error), hint="Check the kind and context fields.") from None
-        if not text.strip():
-            return Screening(
-                verdict=Verdict.OK,
-                reasons=["The text is empty: there is nothing to screen."],
-                findings=[],
-                rewrite=text,
-                kind=parsed_kind,
-                components=self.components,
-            )
         screen_context = Context(kind=parsed_kind, profile=self.profile, thread=thread, **self._facts)
-        prepared = prepare(text)
-        findings = self._findings(prepared, screen_context)
+        return _Request(text, parsed_kind, thread, screen_context, not text.strip())
+
+    def _empty(self, request: _Request) -> Screening:
+        return Screening(
+            verdict=Verdict.OK,
+            reasons=["The text is empty: there is nothing to screen."],
+            findings=[],
+            rewrite=request.text,
+            kind=request.kind,
+            components=self.components,
+        )
+
+    def _finish(self, request: _Request, prepared: Prepared, findings: list[Finding]) -> Screening:
+        text, parsed_kind, thread = request.text, request.kind, request.thread
         # The parent post is read as text (echoed details, units, dates); its own findings are not needed.
         context_text = thread.text if thread and not thread.is_organization else ""
         errors = [f for f in findings if f.type is SpanType.ERROR]
@@ -151,11 +208,7 @@ class Screener:
             if len(reasons) > 1 and reasons[0] == "Nothing patient-specific is disclosed.":
                 reasons = reasons[1:]
         all_findings = sorted([*findings, *judged.extra], key=lambda f: (f.start, f.end))
-        template = None
-        if (
-            parsed_kind.answers_someone and (verdict is not Verdict.OK or judged.relationship_confirmation)
-        ) or parsed_kind.answers_someone:
-            template = offline_template(self.profile)
+        template = offline_template(self.profile) if parsed_kind.answers_someone else None
         return Screening(
             verdict=verdict,
             reasons=reasons,
@@ -169,42 +222,52 @@ class Screener:
             components=self.components,
         )
 
-    def screen_many(self, items: Iterable[Mapping[str, Any] | str]) -> list[Screening]:
-        """Screen a batch: strings, or mappings with "text" and optional "kind" and "context"."""
-        results: list[Screening] = []
-        for item in items:
-            if isinstance(item, str):
-                results.append(self.screen(item))
-            else:
-                text: Any = item.get("text")
-                results.append(self.screen(text, item.get("kind") or Kind.POST, item.get("context")))
-        return results
-
     def _findings(self, prepared: Prepared, context: Context) -> list[Finding]:
         if not prepared.original:
             return []
         raw: list[Finding] = []
         for recognizer in self.recognizers:
-            try:
-                raw.extend(recognizer.find(prepared, context))
-            except Exception as error:
-                logger.warning("screening component %s failed: %s", recognizer.name, type(error).__name__)
-                raw.append(
-                    finding(
-                        0,
-                        0,
-                        SpanType.ERROR,
-                        recognizer.name,
-                        "component.error",
-                        f"The {recognizer.name} check failed on this text ({type(error).__name__}); "
-                        "a person should review it.",
-                        1.0,
-                    )
-                )
-        for item in raw:
-            if item.type is not SpanType.ERROR:
-                item.start, item.end = prepared.span(item.start, item.end)
-        return _resolve(raw)
+            raw.extend(_run(recognizer, prepared, context))
+        return _mapped(prepared, raw)
+
+
+@dataclass(slots=True)
+class _Request:
+    """One checked input: the text, its kind and thread, and the recognizers' context."""
+
+    text: str
+    kind: Kind
+    thread: ThreadContext | None
+    context: Context
+    empty: bool
+
+
+def _run(recognizer: Recognizer, prepared: Prepared, context: Context) -> list[Finding]:
+    """One component on one text; a failure becomes an ERROR finding (fail closed), never an exception."""
+    try:
+        return recognizer.find(prepared, context)
+    except Exception as error:
+        logger.warning("screening component %s failed: %s", recognizer.name, type(error).__name__)
+        return [
+            finding(
+                0,
+                0,
+                SpanType.ERROR,
+                recognizer.name,
+                "component.error",
+                f"The {recognizer.name} check failed on this text ({type(error).__name__}); "
+                "a person should review it.",
+                1.0,
+            )
+        ]
+
+
+def _mapped(prepared: Prepared, raw: list[Finding]) -> list[Finding]:
+    """Findings mapped from the folded text to the caller's offsets, overlaps resolved."""
+    for item in raw:
+        if item.type is not SpanType.ERROR:
+            item.start, item.end = prepared.span(item.start, item.end)
+    return _resolve(raw)
 
 
 def _resolve(findings: list[Finding]) -> list[Finding]:

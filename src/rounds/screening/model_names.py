@@ -41,9 +41,19 @@ class ModelNameRecognizer:
     def find(self, prepared: Prepared, context: Context) -> list[Finding]:
         if self._tagger is None:
             return []
-        text = prepared.folded
+        return self._findings(prepared.folded, self._tagger.tag(prepared.folded))
+
+    def find_many(self, prepared: list[Prepared], contexts: list[Context]) -> list[list[Finding]]:
+        """A batch in one ``tag_many`` call (a batched tagger amortizes its work over the texts)."""
+        if self._tagger is None:
+            return [[] for _ in prepared]
+        texts = [item.folded for item in prepared]
+        tagged = self._tagger.tag_many(texts)
+        return [self._findings(text, spans) for text, spans in zip(texts, tagged, strict=True)]
+
+    def _findings(self, text: str, spans: Any) -> list[Finding]:
         out: list[Finding] = []
-        for span in self._tagger.tag(text):
+        for span in spans:
             span_type = _LABELS.get(str(span.label))
             if span_type is None or float(span.score) < MIN_SCORE:
                 continue

@@ -208,3 +208,61 @@ def test_registry_snapshot(screener: Screener) -> None:
         "phi.names.v1",
     ]
     assert names[-1] == "health.context.v1"
+
+
+BATCH = [
+    "pt J. Parrish in trauma 2 keeps pulling his IV",
+    {"text": "", "kind": "post"},
+    {"text": "We're sorry about your stay on 4 West last Tuesday", "kind": "reply", "context": "Awful night"},
+    {"text": "Prayers for Anna in Boise #PrayForAnna", "kind": "post"},
+    {"text": "😀🙏💙", "kind": "comment"},
+    "Great game tonight @jsmith, see you at the 5K on 3/14!",
+]
+
+
+def _summary(result):  # type: ignore[no-untyped-def]
+    return (
+        result.verdict,
+        result.reasons,
+        [(f.start, f.end, f.type, f.rule, f.organizational) for f in result.findings],
+        result.rewrite,
+        result.patient_linked,
+        result.relationship_confirmation,
+    )
+
+
+def test_screen_many_matches_screen_one_by_one(screener: Screener) -> None:
+    batch = screener.screen_many(BATCH)
+    single = [
+        screener.screen(item)
+        if isinstance(item, str)
+        else screener.screen(item["text"], item["kind"], item.get("context"))
+        for item in BATCH
+    ]
+    assert [_summary(r) for r in batch] == [_summary(r) for r in single]
+
+
+def test_screen_many_rejects_a_bad_item_like_screen(screener: Screener) -> None:
+    with pytest.raises(BadInput):
+        screener.screen_many(["fine", {"text": b"bytes", "kind": "post"}])
+
+
+def test_a_failing_batch_component_fails_closed_text_by_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    class BatchExploding:
+        name = "test.batch_exploding.v1"
+
+        def find(self, prepared, context):  # type: ignore[no-untyped-def]
+            if "boom" in prepared.original:
+                raise RuntimeError("boom")
+            return []
+
+        def find_many(self, prepared, contexts):  # type: ignore[no-untyped-def]
+            raise RuntimeError("batch")
+
+    monkeypatch.setattr(engine_module, "RECOGNIZERS", (*engine_module.RECOGNIZERS, BatchExploding))
+    results = Screener().screen_many(["Thanks to everyone who came to the picnic", "boom goes the picnic"])
+    assert results[0].verdict is Verdict.OK
+    assert results[1].verdict is Verdict.WARN
+    assert any(
+        f.type is SpanType.ERROR and f.component == "test.batch_exploding.v1" for f in results[1].findings
+    )
