@@ -5,7 +5,9 @@ Registered on :data:`rounds.db.models.Base` (``models.py`` imports this module).
 
 Full-text search lives outside the models because it differs per dialect, and the migration creates it:
 
-* SQLite: an FTS5 external-content table ``posts_fts`` over ``posts.text`` kept in sync by triggers;
+* SQLite: an FTS5 external-content table ``posts_fts`` over ``posts.text`` kept in sync by triggers, except that
+  posts stored by ingest (with a ``raw_payload_id``) are indexed in bulk by ingest, in the same transaction
+  (:func:`index_posts_for_search`; migration ``0005``);
 * PostgreSQL: a generated ``posts.search_vector`` tsvector column with a GIN index.
 
 :func:`is_search_object` names those objects so a models/migration comparison can leave them out.
@@ -13,11 +15,12 @@ Full-text search lives outside the models because it differs per dialect, and th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rounds.db.models import Base, utcnow
 
@@ -47,6 +50,31 @@ def is_search_object(name: str | None, type_: str, parent_names: dict[str, Any] 
 def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
     """Alembic ``include_name`` hook: everything except the search objects."""
     return not is_search_object(name, type_, parent_names)
+
+
+_BULK_INDEX_MARK = "new.raw_payload_id IS NULL"
+
+
+def search_index_is_bulk(session: Session) -> bool:
+    """True when the writer of a post with a raw payload must index it (SQLite after migration 0005)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    sql = session.execute(
+        sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'posts_fts_after_insert'")
+    ).scalar_one_or_none()
+    return sql is not None and _BULK_INDEX_MARK in str(sql)
+
+
+def index_posts_for_search(session: Session, post_ids: Sequence[int], chunk: int = 900) -> None:
+    """Add just-inserted posts to the SQLite FTS5 index with one ``INSERT ... SELECT`` per chunk of ids (a
+    seventh of the cost of the per-row trigger). Only for posts the trigger left out (see
+    :func:`search_index_is_bulk`): an id indexed twice would be counted twice."""
+    statement = sa.text(
+        "INSERT INTO posts_fts(rowid, text, title) SELECT id, text, coalesce(title, '') FROM posts "
+        "WHERE id IN :ids"
+    ).bindparams(sa.bindparam("ids", expanding=True))
+    for start in range(0, len(post_ids), chunk):
+        session.execute(statement, {"ids": list(post_ids[start : start + chunk])})
 
 
 # --- connectors and ingest -----------------------------------------------------------------------------------

@@ -7,20 +7,25 @@ two posts' word sets, and two posts at or above :data:`NEAR_SIMILARITY` are near
 signature is cut into four bands of three minima, stored in indexed columns: a post with Jaccard 0.875 (one word
 in 16 changed) shares a band with probability 1 - (1 - 0.875**3)**4 = 0.99, one with Jaccard 0.75 0.88, an
 unrelated post (Jaccard 0.05) 5e-4; candidates are then verified on the whole signature.
+
+Ingest fingerprints a whole batch with :func:`fingerprint_many`: word hashes come from a bounded cache (words
+repeat across posts), and the MinHash of every post in the batch is one numpy expression with a segmented
+minimum, so the per-post cost is the tokenizing. The values are exactly those of :func:`fingerprint`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 SIGNATURE_SIZE = 12
-BANDS = 4
+BANDS = 4  # _bands spells out the 4 bands of 3 values
 NEAR_SIMILARITY = 0.75
 MIN_EXACT_TOKENS = 3
 MIN_NEAR_TOKENS = 6
@@ -46,12 +51,15 @@ class Fingerprint:
 
 def normalize_tokens(text: str) -> list[str]:
     """Words of the text with retweet prefixes, trailing "via @x", links, case and accents removed."""
-    text = _RETWEET.sub("", text, count=1)
-    text = _VIA.sub("", text)
+    if "@" in text:  # both patterns need an @: skip two regex scans on most posts
+        text = _RETWEET.sub("", text, count=1)
+        text = _VIA.sub("", text)
     text = _URL.sub(" ", text)
     text = text.casefold()
     if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        text = unicodedata.normalize("NFKD", text)
+        if any(map(unicodedata.combining, text)):  # most non-ASCII posts have emoji, not accents
+            text = "".join(c for c in text if not unicodedata.combining(c))
     return _WORD.findall(text)
 
 
@@ -59,13 +67,53 @@ def _hash32(feature: str) -> int:
     return int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=4).digest(), "little")
 
 
+_WORD_HASHES: dict[str, int] = {}
+_WORD_HASHES_MAX = 200_000
+"""Bound on the word-hash cache (about 30 MB at the bound); cleared, not evicted, when full."""
+
+
+def _word_hash(word: str) -> int:
+    value = _WORD_HASHES.get(word)
+    if value is None:
+        if len(_WORD_HASHES) >= _WORD_HASHES_MAX:
+            _WORD_HASHES.clear()
+        value = _WORD_HASHES[word] = _hash32(word)
+    return value
+
+
+def _distinct_words(tokens: list[str]) -> set[str]:
+    """Words of one or two characters ("a", "to", "rt") are left out (unless nothing else is left): they make
+    unrelated short posts look alike."""
+    return {token for token in tokens if len(token) > 2} or set(tokens)
+
+
 def minhash(tokens: list[str]) -> list[int]:
-    """SIGNATURE_SIZE minima of (a*h + b) mod p over the distinct words' 32-bit hashes. Words of one or two
-    characters ("a", "to", "rt") are left out: they make unrelated short posts look alike."""
-    distinct = {token for token in tokens if len(token) > 2} or set(tokens)
-    hashes = np.fromiter((_hash32(t) for t in distinct), dtype=np.int64, count=len(distinct))
+    """SIGNATURE_SIZE minima of (a*h + b) mod p over the distinct words' 32-bit hashes."""
+    distinct = _distinct_words(tokens)
+    hashes = np.fromiter((_word_hash(t) for t in distinct), dtype=np.int64, count=len(distinct))
     values = (hashes[:, None] * _A[None, :] + _B[None, :]) % _PRIME
     return [int(v) for v in values.min(axis=0)]
+
+
+def _minhash_many(word_sets: Sequence[set[str]]) -> np.ndarray:
+    """:func:`minhash` of every (non-empty) word set at once: one (posts x SIGNATURE_SIZE) int64 array."""
+    sizes = np.fromiter(map(len, word_sets), dtype=np.int64, count=len(word_sets))
+    total = int(sizes.sum())
+    cache = _WORD_HASHES
+    missing = set().union(*word_sets).difference(cache)
+    if len(cache) + len(missing) > _WORD_HASHES_MAX:
+        cache.clear()
+        missing = set().union(*word_sets)
+    for word in missing:
+        cache[word] = _hash32(word)
+    hashes = np.fromiter(
+        map(cache.__getitem__, itertools.chain.from_iterable(word_sets)), dtype=np.int64, count=total
+    )
+    values = (hashes[:, None] * _A[None, :] + _B[None, :]) % _PRIME
+    starts = np.zeros(len(word_sets), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    result: np.ndarray = np.minimum.reduceat(values, starts, axis=0)
+    return result
 
 
 def encode_signature(values: list[int]) -> str:
@@ -86,20 +134,40 @@ def similarity_values(left: Sequence[int], right: Sequence[int]) -> float:
 
 
 def _bands(values: list[int]) -> tuple[int, int, int, int]:
-    rows = SIGNATURE_SIZE // BANDS
-    out = []
-    for band in range(BANDS):
-        chunk = ",".join(str(v) for v in values[band * rows : (band + 1) * rows])
-        out.append(_hash32(f"{band}:{chunk}") & 0x7FFFFFFF)
-    return (out[0], out[1], out[2], out[3])
+    """Each band: the 31-bit hash of "band:v,v,v" over its SIGNATURE_SIZE // BANDS values."""
+    v = values
+    return (
+        _hash32(f"0:{v[0]},{v[1]},{v[2]}") & 0x7FFFFFFF,
+        _hash32(f"1:{v[3]},{v[4]},{v[5]}") & 0x7FFFFFFF,
+        _hash32(f"2:{v[6]},{v[7]},{v[8]}") & 0x7FFFFFFF,
+        _hash32(f"3:{v[9]},{v[10]},{v[11]}") & 0x7FFFFFFF,
+    )
 
 
 def fingerprint(text: str) -> Fingerprint:
-    tokens = normalize_tokens(text)
-    if len(tokens) < MIN_EXACT_TOKENS:
-        return Fingerprint(None, None, None)
-    content_hash = hashlib.blake2b(" ".join(tokens).encode(), digest_size=8).hexdigest()
-    if len(set(tokens)) < MIN_NEAR_TOKENS:
-        return Fingerprint(content_hash, None, None)
-    values = minhash(tokens)
-    return Fingerprint(content_hash, encode_signature(values), _bands(values))
+    return fingerprint_many((text,))[0]
+
+
+_NO_FINGERPRINT = Fingerprint(None, None, None)
+
+
+def fingerprint_many(texts: Iterable[str]) -> list[Fingerprint]:
+    """:func:`fingerprint` of each text, in order; the MinHash signatures of the batch computed together."""
+    results: list[Fingerprint] = []
+    near: list[tuple[int, str]] = []  # (position in results, content hash) of texts that get a signature
+    word_sets: list[set[str]] = []
+    for text in texts:
+        tokens = normalize_tokens(text)
+        if len(tokens) < MIN_EXACT_TOKENS:
+            results.append(_NO_FINGERPRINT)
+            continue
+        content_hash = hashlib.blake2b(" ".join(tokens).encode(), digest_size=8).hexdigest()
+        results.append(Fingerprint(content_hash, None, None))
+        if len(set(tokens)) >= MIN_NEAR_TOKENS:
+            near.append((len(results) - 1, content_hash))
+            word_sets.append(_distinct_words(tokens))
+    if near:
+        matrix = _minhash_many(word_sets)
+        for (position, content_hash), row in zip(near, matrix.tolist(), strict=True):
+            results[position] = Fingerprint(content_hash, encode_signature(row), _bands(row))
+    return results

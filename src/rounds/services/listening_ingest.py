@@ -10,6 +10,11 @@ Per batch, two transactions:
    grouped with exact and near copies, enriched (``enrich_many``), screened, stored with their explanations and
    findings, matched against topics, and checked by alert rules; the payloads are marked processed.
 
+Every step works on the whole batch: one fingerprinting pass (:func:`fingerprint_many`), one ``IN`` query per
+key list for stored posts and duplicate candidates, ``enrich_many`` and ``screen_many`` once, and Core
+``executemany`` inserts (no ORM objects, no per-post flush) for posts, enrichments, intents, findings, groups and
+topic matches. The FTS5 index is kept by the ``posts`` insert trigger inside the same transaction.
+
 A crash after (1) leaves payloads ``pending``; they are processed when the same payloads arrive again (file
 re-import) or by :meth:`Ingestor.recover` (connector runs), so nothing is lost and, because processing is
 idempotent on (platform, remote id), nothing is doubled.
@@ -22,10 +27,11 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,10 +48,12 @@ from rounds.db.listening import (
     RawPayloadRecord,
     StoredPost,
     TopicMatch,
+    index_posts_for_search,
+    search_index_is_bulk,
 )
-from rounds.db.models import utcnow
+from rounds.db.models import Base, utcnow
 from rounds.domain.connectors import Cursor, HealthStatus, ParseFailure, RawPayload
-from rounds.domain.enrichment import ComponentFailure, Enrichment
+from rounds.domain.enrichment import ComponentFailure, Enrichment, Explanation
 from rounds.domain.errors import ImportFailed, RoundsError, ValidationFailed
 from rounds.domain.posts import Post
 from rounds.domain.screening import Kind, Screening
@@ -56,7 +64,7 @@ from rounds.services.listening import IMPORT_POSTS, audit_action
 from rounds.services.listening_dedupe import (
     NEAR_SIMILARITY,
     decode_signature,
-    fingerprint,
+    fingerprint_many,
     similarity_values,
 )
 
@@ -72,6 +80,8 @@ class EnricherLike(Protocol):
 
 
 ScreenFunction = Callable[[str], Screening]
+"""Screens one inbound text. When the object also has ``screen_many(texts) -> list[Screening]`` (as
+:func:`default_screen`'s has), ingest screens each batch with one call to it."""
 
 
 def default_enricher() -> EnricherLike:
@@ -80,15 +90,23 @@ def default_enricher() -> EnricherLike:
     return Enricher()
 
 
+class InboundScreen:
+    """Screens inbound posts as comments; one text at a time, or a batch with :meth:`screen_many`."""
+
+    def __init__(self) -> None:
+        from rounds.screening import Screener
+
+        self.screener = Screener(None, None)
+
+    def __call__(self, text: str) -> Screening:
+        return self.screener.screen(text, Kind.COMMENT)
+
+    def screen_many(self, texts: Sequence[str]) -> list[Screening]:
+        return self.screener.screen_many([{"text": text, "kind": Kind.COMMENT} for text in texts])
+
+
 def default_screen() -> ScreenFunction:
-    from rounds.screening import Screener
-
-    screener = Screener(None, None)
-
-    def screen_inbound(text: str) -> Screening:
-        return screener.screen(text, Kind.COMMENT)
-
-    return screen_inbound
+    return InboundScreen()
 
 
 @dataclass
@@ -126,18 +144,37 @@ class StoredRaw:
     payload: RawPayload
 
 
-@dataclass
+@dataclass(eq=False)
 class _Canonical:
     post_id: int | None
     batch_index: int | None
     content_hash: str | None
     signature: str | None
     group_id: int | None
-    values: list[int] | None = None
+    _values: list[int] | None = None
 
-    def __post_init__(self) -> None:
-        if self.signature and self.values is None:
-            self.values = decode_signature(self.signature)
+    def values(self) -> list[int] | None:
+        """The MinHash values, decoded on first comparison (most candidates are never compared)."""
+        if self._values is None and self.signature:
+            self._values = decode_signature(self.signature)
+        return self._values
+
+
+def _table(model: type[Base]) -> sa.Table:
+    return cast(sa.Table, model.__table__)
+
+
+RAW_PAYLOADS = _table(RawPayloadRecord)
+POSTS = _table(StoredPost)
+POST_ENRICHMENTS = _table(PostEnrichment)
+POST_INTENTS = _table(PostIntent)
+POST_FINDINGS = _table(PostFinding)
+DUPLICATE_GROUPS = _table(DuplicateGroup)
+TOPIC_MATCHES = _table(TopicMatch)
+QUARANTINE = _table(QuarantinedItem)
+
+IN_CHUNK = 900
+"""Values per ``IN (...)`` list: under SQLite's oldest bound-parameter limit (999)."""
 
 
 MAX_CANDIDATES_PER_BAND = 64
@@ -170,7 +207,7 @@ def payload_digest(raw: RawPayload) -> str:
     return digest.hexdigest()
 
 
-def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -196,6 +233,7 @@ class Ingestor:
 
         with db.session() as session:
             self.matchers = load_matchers(session, organization_id)
+            self.bulk_search_index = search_index_is_bulk(session)
 
     # --- transaction 1: keep the payloads, then move the cursor -------------------------------------------
 
@@ -253,7 +291,7 @@ class Ingestor:
         if rows:
             # Plain executemany (one statement per chunk), then the ids by digest: ordered RETURNING would
             # make SQLAlchemy insert row by row on SQLite.
-            session.execute(sa.insert(RawPayloadRecord), rows)
+            session.execute(RAW_PAYLOADS.insert(), rows)
             for chunk in _chunks(row_digests):
                 for row_id, digest in session.execute(
                     sa.select(RawPayloadRecord.id, RawPayloadRecord.digest).where(
@@ -340,6 +378,8 @@ class Ingestor:
             self._fingerprint_and_group(session, new_posts)
             self._enrich_and_screen(new_posts)
             self._insert(session, new_posts, now)
+            if self.bulk_search_index:
+                index_posts_for_search(session, [item.post_id for item in new_posts])
             counts.stored = len(new_posts)
             counts.grouped = self._link_groups(session, new_posts, now)
             self._match_topics(session, new_posts, now)
@@ -347,7 +387,7 @@ class Ingestor:
 
             counts.alerts = on_new_posts(session, self.organization_id, new_posts, now)
         if quarantine:
-            session.execute(sa.insert(QuarantinedItem), quarantine)
+            session.execute(QUARANTINE.insert(), quarantine)
         pending_ids = sorted({item.id for item in stored if item.pending})
         for chunk in _chunks(pending_ids):
             session.execute(
@@ -401,8 +441,10 @@ class Ingestor:
 
     @staticmethod
     def _fingerprint_and_group(session: Session, new_posts: list[_NewPost]) -> None:
-        for item in new_posts:
-            fp = fingerprint(item.post.text)
+        """Fingerprint the batch, fetch every stored candidate (same content hash, or a shared band) with one
+        ``IN`` query per key list, then group each new post with the oldest exact copy or the most similar
+        near copy, stored or earlier in the batch."""
+        for item, fp in zip(new_posts, fingerprint_many(item.post.text for item in new_posts), strict=True):
             item.content_hash, item.signature, item.bands = fp.content_hash, fp.signature, fp.bands
         hashes = sorted({item.content_hash for item in new_posts if item.content_hash})
         bands: list[set[int]] = [set(), set(), set(), set()]
@@ -412,12 +454,6 @@ class Ingestor:
                     bands[index].add(value)
         by_hash: dict[str, _Canonical] = {}
         by_band: list[dict[int, list[_Canonical]]] = [{}, {}, {}, {}]
-        band_columns = [
-            StoredPost.sim_band0,
-            StoredPost.sim_band1,
-            StoredPost.sim_band2,
-            StoredPost.sim_band3,
-        ]
 
         def remember(canonical: _Canonical, band_values: tuple[int, ...] | None) -> None:
             if canonical.content_hash and canonical.content_hash not in by_hash:
@@ -428,26 +464,20 @@ class Ingestor:
                     if len(bucket) < MAX_CANDIDATES_PER_BAND:
                         bucket.append(canonical)
 
-        columns = (
-            StoredPost.id,
-            StoredPost.content_hash,
-            StoredPost.minhash,
-            StoredPost.duplicate_group_id,
-            *band_columns,
-        )
-        lookups: list[Any] = [StoredPost.content_hash.in_(chunk) for chunk in _chunks(hashes)]
+        posts = POSTS.c
+        band_columns = [posts.sim_band0, posts.sim_band1, posts.sim_band2, posts.sim_band3]
+        columns = (posts.id, posts.content_hash, posts.minhash, posts.duplicate_group_id, *band_columns)
+        lookups: list[Any] = [posts.content_hash.in_(chunk) for chunk in _chunks(hashes)]
         for index, column in enumerate(band_columns):
             lookups.extend(column.in_(chunk) for chunk in _chunks(sorted(bands[index])))
+        found: dict[int, tuple[Any, ...]] = {}  # a stored post found by several keys is one candidate
         for condition in lookups:
-            for row in session.execute(
-                sa.select(*columns)
-                .where(StoredPost.is_duplicate.is_(False), condition)
-                .order_by(StoredPost.id)
-            ):
-                values: tuple[Any, ...] = tuple(row)
-                post_id, content_hash, signature, group_id, *band_values = values
-                canonical = _Canonical(post_id, None, content_hash, signature, group_id)
-                remember(canonical, tuple(int(v) for v in band_values) if signature else None)
+            for row in session.execute(sa.select(*columns).where(posts.is_duplicate.is_(False), condition)):
+                found[row[0]] = tuple(row)
+        for post_id in sorted(found):  # the oldest first
+            _, content_hash, signature, group_id, *band_values = found[post_id]
+            canonical = _Canonical(post_id, None, content_hash, signature, group_id)
+            remember(canonical, tuple(int(v) for v in band_values) if signature else None)
         for index, item in enumerate(new_posts):
             target: _Canonical | None = None
             method = ""
@@ -459,9 +489,10 @@ class Ingestor:
                 mine = decode_signature(item.signature)
                 for band_index, value in enumerate(item.bands):
                     for candidate in by_band[band_index].get(value, ()):
-                        if candidate.values is None:
+                        theirs = candidate.values()
+                        if theirs is None:
                             continue
-                        score = similarity_values(mine, candidate.values)
+                        score = similarity_values(mine, theirs)
                         if score >= NEAR_SIMILARITY and score > best:
                             target, best, method = candidate, score, "near"
             if target is not None:
@@ -484,6 +515,19 @@ class Ingestor:
             enrichments = [Enrichment(failures=(failure,)) for _ in posts]
         for item, enrichment in zip(new_posts, enrichments, strict=True):
             item.enrichment = enrichment
+        screen_many = getattr(self.screen, "screen_many", None)
+        if screen_many is not None:
+            try:
+                screenings = list(screen_many([post.text for post in posts]))
+                if len(screenings) != len(posts):
+                    raise RuntimeError("screen_many returned a different number of results")
+            except Exception as error:  # e.g. one text too long: screen post by post, recording each failure
+                logger.info("batch screening failed (%s); screening post by post", type(error).__name__)
+            else:
+                for item, screening in zip(new_posts, screenings, strict=True):
+                    item.screening = screening
+                return
+        for item in new_posts:
             try:
                 item.screening = self.screen(item.post.text)
             except RoundsError as error:
@@ -496,26 +540,29 @@ class Ingestor:
     def _insert(session: Session, new_posts: list[_NewPost], now: Any) -> None:
         rows: list[dict[str, Any]] = []
         for item in new_posts:
-            post, enrichment = item.post, item.enrichment or Enrichment()
+            post, enrichment = item.post, item.enrichment or _NO_ENRICHMENT
+            author = post.author
             bands = item.bands or (None, None, None, None)
+            joined = item.duplicate_of
             rows.append(
                 {
                     "platform": post.platform[:64],
                     "remote_id": post.remote_id,
                     "raw_payload_id": item.raw_id,
+                    "source_id": None,
                     "text": post.text,
                     "title": post.title[:1000] if post.title else None,
                     "url": post.url[:2000] if post.url else None,
-                    "author_handle": post.author.handle[:300] if post.author.handle else None,
-                    "author_name": post.author.name[:300] if post.author.name else None,
-                    "author_remote_id": post.author.remote_id[:300] if post.author.remote_id else None,
-                    "author_followers": post.author.followers,
+                    "author_handle": author.handle[:300] if author.handle else None,
+                    "author_name": author.name[:300] if author.name else None,
+                    "author_remote_id": author.remote_id[:300] if author.remote_id else None,
+                    "author_followers": author.followers,
                     "created_at": post.created_at,
                     "ingested_at": now,
                     "parent_remote_id": post.parent_remote_id,
                     "thread_remote_id": post.thread_remote_id,
                     "metrics": dict(post.metrics),
-                    "media": [media.model_dump() for media in post.media],
+                    "media": [media.model_dump() for media in post.media] if post.media else [],
                     "language": enrichment.language[:16],
                     "sentiment": enrichment.sentiment.value,
                     "author_kind": enrichment.author_kind.value,
@@ -527,29 +574,33 @@ class Ingestor:
                     "sim_band1": bands[1],
                     "sim_band2": bands[2],
                     "sim_band3": bands[3],
-                    "is_duplicate": item.duplicate_of is not None,
+                    # a post joining a group that already exists links to it now; new groups are linked later
+                    "duplicate_group_id": joined.group_id if joined is not None else None,
+                    "is_duplicate": joined is not None,
                 }
             )
-        session.execute(sa.insert(StoredPost), rows)  # executemany; ids looked up by key below
+        session.execute(POSTS.insert(), rows)  # executemany; ids looked up by key below
         wanted: dict[str, list[str]] = {}
         for item in new_posts:
             wanted.setdefault(item.post.platform, []).append(item.post.remote_id)
         ids: dict[tuple[str, str], int] = {}
+        posts = POSTS.c
         for platform, remote_ids in wanted.items():
             for chunk in _chunks(remote_ids):
                 for post_id, remote_id in session.execute(
-                    sa.select(StoredPost.id, StoredPost.remote_id).where(
-                        StoredPost.platform == platform, StoredPost.remote_id.in_(chunk)
+                    sa.select(posts.id, posts.remote_id).where(
+                        posts.platform == platform, posts.remote_id.in_(chunk)
                     )
                 ):
                     ids[(platform, remote_id)] = post_id
         for item in new_posts:
             item.post_id = ids[item.post.key]
+        explanations = _explanations_adapter()
         enrichment_rows: list[dict[str, Any]] = []
         intent_rows: list[dict[str, Any]] = []
         finding_rows: list[dict[str, Any]] = []
         for item in new_posts:
-            enrichment = item.enrichment or Enrichment()
+            enrichment = item.enrichment or _NO_ENRICHMENT
             screening = item.screening
             enrichment_rows.append(
                 {
@@ -563,7 +614,7 @@ class Ingestor:
                     "author_kind": enrichment.author_kind.value,
                     "influence": enrichment.influence,
                     "components": dict(enrichment.components),
-                    "explanations": [e.model_dump(mode="json") for e in enrichment.explanations],
+                    "explanations": explanations.dump_python(enrichment.explanations, mode="json"),
                     "failures": [f.model_dump(mode="json") for f in enrichment.failures],
                     "screening_verdict": screening.verdict.value if screening else UNSCREENED,
                     "screening_reasons": list(screening.reasons) if screening else [],
@@ -594,14 +645,16 @@ class Ingestor:
                         "organizational": finding.organizational,
                     }
                 )
-        session.execute(sa.insert(PostEnrichment), enrichment_rows)
+        session.execute(POST_ENRICHMENTS.insert(), enrichment_rows)
         if intent_rows:
-            session.execute(sa.insert(PostIntent), intent_rows)
+            session.execute(POST_INTENTS.insert(), intent_rows)
         if finding_rows:
-            session.execute(sa.insert(PostFinding), finding_rows)
+            session.execute(POST_FINDINGS.insert(), finding_rows)
 
     @staticmethod
     def _link_groups(session: Session, new_posts: list[_NewPost], now: Any) -> int:
+        """Create the groups the batch needs (one per canonical post, ever), link the posts that could not be
+        linked at insert time, and grow the groups. Returns how many posts joined a group."""
         targets = [item.duplicate_of for item in new_posts if item.duplicate_of is not None]
         if not targets:
             return 0
@@ -619,7 +672,7 @@ class Ingestor:
                 assert canonical_id is not None
                 canonical_ids.append(canonical_id)
             session.execute(
-                sa.insert(DuplicateGroup),
+                DUPLICATE_GROUPS.insert(),
                 [
                     {
                         "canonical_post_id": canonical_id,
@@ -631,18 +684,16 @@ class Ingestor:
                     for canonical_id in canonical_ids
                 ],
             )
+            groups = DUPLICATE_GROUPS.c
             by_canonical: dict[int, int] = {}
             for chunk in _chunks(canonical_ids):
                 for group_id, canonical_id in session.execute(
-                    sa.select(DuplicateGroup.id, DuplicateGroup.canonical_post_id).where(
-                        DuplicateGroup.canonical_post_id.in_(chunk)
-                    )
+                    sa.select(groups.id, groups.canonical_post_id).where(groups.canonical_post_id.in_(chunk))
                 ):
                     by_canonical[canonical_id] = group_id  # canonical posts get one group, ever
-            group_ids = [by_canonical[canonical_id] for canonical_id in canonical_ids]
-            for target, canonical_id, group_id in zip(fresh.values(), canonical_ids, group_ids, strict=True):
-                target.group_id = group_id
-                links.append({"id": canonical_id, "duplicate_group_id": group_id})
+            for target, canonical_id in zip(fresh.values(), canonical_ids, strict=True):
+                target.group_id = by_canonical[canonical_id]
+                links.append({"b_id": canonical_id, "b_group": target.group_id})
         growth: dict[int, int] = {}
         near_groups: set[int] = set()
         for item in new_posts:
@@ -653,19 +704,26 @@ class Ingestor:
             growth[group_id] = growth.get(group_id, 0) + 1
             if item.method == "near":
                 near_groups.add(group_id)
-            links.append({"id": item.post_id, "duplicate_group_id": group_id})
-        session.execute(sa.update(StoredPost), links)
+            if id(joined) in fresh:  # the group was made just now: the post was inserted without it
+                links.append({"b_id": item.post_id, "b_group": group_id})
+        if links:
+            posts = POSTS.c
+            session.execute(
+                sa.update(POSTS)
+                .where(posts.id == sa.bindparam("b_id"))
+                .values(duplicate_group_id=sa.bindparam("b_group")),
+                links,
+            )
         by_change: dict[tuple[int, bool], list[int]] = {}
         for group_id, extra in growth.items():
             by_change.setdefault((extra, group_id in near_groups), []).append(group_id)
+        groups = DUPLICATE_GROUPS.c
         for (extra, near), group_ids_changed in by_change.items():
-            values: dict[str, Any] = {"size": DuplicateGroup.size + extra, "last_seen_at": now}
+            values: dict[str, Any] = {"size": groups.size + extra, "last_seen_at": now}
             if near:
                 values["method"] = "near"
             for chunk in _chunks(group_ids_changed):
-                session.execute(
-                    sa.update(DuplicateGroup).where(DuplicateGroup.id.in_(chunk)).values(**values)
-                )
+                session.execute(sa.update(DUPLICATE_GROUPS).where(groups.id.in_(chunk)).values(**values))
         return len(targets)
 
     def _match_topics(self, session: Session, new_posts: list[_NewPost], now: Any) -> None:
@@ -687,7 +745,18 @@ class Ingestor:
                         }
                     )
         if rows:
-            session.execute(sa.insert(TopicMatch), rows)
+            session.execute(TOPIC_MATCHES.insert(), rows)
+
+
+_NO_ENRICHMENT = Enrichment()
+_EXPLANATIONS: list[TypeAdapter[tuple[Explanation, ...]]] = []
+
+
+def _explanations_adapter() -> TypeAdapter[tuple[Explanation, ...]]:
+    """Dumps a post's explanations in one call (built on first use, not at import)."""
+    if not _EXPLANATIONS:
+        _EXPLANATIONS.append(TypeAdapter(tuple[Explanation, ...]))
+    return _EXPLANATIONS[0]
 
 
 # --- file import ---------------------------------------------------------------------------------------------
