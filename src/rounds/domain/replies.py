@@ -38,7 +38,8 @@ class ReplyResult(BaseModel):
     status: SendStatus
     remote_id: str | None = None
     url: str | None = None
-    error_code: str | None = None  # stable short code: auth_expired, rate_limited, not_found, rejected, timeout...
+    # A stable short code: auth_expired, rate_limited, not_found, rejected, timeout...
+    error_code: str | None = None
     detail: str = ""  # for operators; never contains the reply text or credentials
     retryable: bool = False
 
