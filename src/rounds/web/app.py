@@ -16,6 +16,7 @@ from rounds.web.api import accounts as api_accounts
 from rounds.web.api import audit as api_audit
 from rounds.web.api import departments as api_departments
 from rounds.web.api import health as api_health
+from rounds.web.api import inbox as api_inbox
 from rounds.web.api import listening as api_listening
 from rounds.web.api import reference as api_reference
 from rounds.web.api import screening as api_screening
@@ -28,6 +29,9 @@ from rounds.web.pages import audit as page_audit
 from rounds.web.pages import auth as page_auth
 from rounds.web.pages import departments as page_departments
 from rounds.web.pages import home as page_home
+from rounds.web.pages import inbox as page_inbox
+from rounds.web.pages import inbox_admin as page_inbox_admin
+from rounds.web.pages import inbox_case as page_inbox_case
 from rounds.web.pages import listening as page_listening
 from rounds.web.pages import listening_admin as page_listening_admin
 from rounds.web.pages import screening as page_screening
@@ -52,6 +56,9 @@ PAGE_ROUTERS = (
     page_screening,
     page_listening,
     page_listening_admin,
+    page_inbox,
+    page_inbox_case,
+    page_inbox_admin,
 )
 API_ROUTERS = (
     api_session,
@@ -61,6 +68,7 @@ API_ROUTERS = (
     api_audit,
     api_screening,
     api_listening,
+    api_inbox,
 )
 
 
@@ -88,6 +96,10 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             {
                 "name": "listening",
                 "description": "Search posts, topics and dashboards, alerts and rules, connector sources, quarantine.",
+            },
+            {
+                "name": "inbox",
+                "description": "The engagement inbox: cases, screened replies, notes, metrics and inbox settings.",
             },
             {"name": "health", "description": "Liveness and database health."},
         ],

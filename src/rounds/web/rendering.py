@@ -27,6 +27,7 @@ class NavItem:
 # Only sections that exist; each shown only when the actor holds its permission.
 NAV: tuple[tuple[NavItem, Permission | None], ...] = (
     (NavItem("Home", "/", "home"), Permission.VIEW_DASHBOARD),
+    (NavItem("Inbox", "/inbox", "inbox"), Permission.VIEW_INBOX),
     (NavItem("Screen", "/screen", "screen"), Permission.SCREEN_TEXT),
     (NavItem("Listening", "/listening/search", "listening"), Permission.VIEW_LISTENING),
     (NavItem("Accounts", "/accounts", "accounts"), Permission.VIEW_ACCOUNTS),

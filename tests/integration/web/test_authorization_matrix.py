@@ -16,6 +16,7 @@ import pytest
 from rounds.domain.roles import ROLE_PERMISSIONS, Permission, Role
 
 from .conftest import PASSWORD, Env, World
+from .inbox_seed import FakeSender, seed_inbox, seeded_copy
 from .listening_seed import seed_listening
 
 
@@ -479,7 +480,21 @@ def call(env: Env, role: Role, case: Case) -> Any:
     if case.data is not None:
         kwargs["data"] = case.data(env.world, role)
     extra = listening_placeholders(env, case.path)
+    extra.update(inbox_placeholders(env, case.path, client))
+    for key in ("json", "data"):  # bodies may name seeded ids too: "{case_id}" becomes the id
+        if key in kwargs and extra:
+            kwargs[key] = _fill(kwargs[key], extra)
     return client.request(case.method, concrete(case.path, env.world, extra), **kwargs)
+
+
+def _fill(value: Any, ids: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
+        return ids[value[1:-1]]
+    if isinstance(value, list):
+        return [_fill(item, ids) for item in value]
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    return value
 
 
 def who(role: Role) -> Who:
@@ -606,3 +621,234 @@ def test_navigation_shows_only_permitted_sections(env: Env) -> None:
     assert 'href="/accounts"' in executive
     assert "Add account" not in env.client(Role.EXECUTIVE_VIEWER).get("/accounts").text
     assert "Add account" in env.client(Role.SOCIAL_MEDIA_MANAGER).get("/accounts").text
+
+
+# --- inbox (ids from tests/integration/web/inbox_seed.py; the reply a route acts on is chosen by its action) ---
+VIEW_INBOX = perm(Permission.VIEW_INBOX)
+RESPOND = perm(Permission.RESPOND)
+ASSIGN = perm(Permission.ASSIGN_CASES)
+APPROVE = perm(Permission.APPROVE_REPLIES)
+OVERRIDE = perm(Permission.OVERRIDE_SCREENING)
+INCIDENTS = perm(Permission.REPORT_PRIVACY_INCIDENTS)
+EXPORT_CASES = perm(Permission.EXPORT_CASES)
+INBOX_METRICS = perm(Permission.VIEW_INBOX_METRICS)
+INBOX_RULES = perm(Permission.MANAGE_INBOX_RULES)
+REPLY_PAGE = "/inbox/cases/{case_id}/replies/{reply_id}"
+SAFE_REPLY = "We're sorry to hear this. Please contact our patient relations team so we can help."
+
+
+def empty_form(world: World, role: Role) -> dict[str, str]:
+    return {}
+
+
+def queue_body(world: World, role: Role) -> dict[str, Any]:
+    return {"name": f"Queue {role.value}", "member_user_ids": [world.user_ids[Role.SOCIAL_MEDIA_MANAGER]]}
+
+
+def rule_body(world: World, role: Role) -> dict[str, Any]:
+    return {"name": f"Rule {role.value}", "applies_to_account_posts": True, "tags": ["routed"]}
+
+
+CASES += [
+    Case("GET", "/inbox", VIEW_INBOX),
+    Case("GET", "/inbox?status=new&category=complaint&assignee=me&tag=vip", VIEW_INBOX),
+    Case("GET", "/inbox/list?status=open", VIEW_INBOX),
+    Case("GET", "/inbox/events?max_seconds=0", VIEW_INBOX),
+    Case("GET", "/inbox/cases/{case_id}", VIEW_INBOX),
+    Case("GET", "/inbox/cases/{case_id}/export?audience=legal_risk&fmt=pdf", EXPORT_CASES),
+    Case("GET", "/inbox/cases/{case_id}/export?audience=patient_relations&fmt=text", EXPORT_CASES),
+    Case("GET", "/inbox/metrics", INBOX_METRICS),
+    Case("GET", "/inbox/metrics.csv", INBOX_METRICS),
+    Case("GET", "/inbox/settings", INBOX_RULES),
+    Case(
+        "POST",
+        "/inbox/bulk",
+        ASSIGN,
+        data=lambda world, role: {"case_ids": "{case_id}", "action": "add_tags", "tags": "vip"},
+    ),
+    Case("POST", "/inbox/sync", ASSIGN, data=empty_form),
+    Case("POST", "/inbox/notifications/read", VIEW_INBOX, data=empty_form),
+    Case("POST", "/inbox/cases/{case_id}/assign", RESPOND, data=lambda world, role: {"assignee": "me"}),
+    Case("POST", "/inbox/cases/{case_id}/status", RESPOND, data=lambda world, role: {"status": "resolved"}),
+    Case("POST", "/inbox/cases/{case_id}/tags", RESPOND, data=lambda world, role: {"tags": "billing"}),
+    Case("POST", "/inbox/cases/{case_id}/queue", ASSIGN, data=lambda world, role: {"queue_id": ""}),
+    Case("POST", "/inbox/cases/{case_id}/notes", RESPOND, data=lambda world, role: {"body": "Calling them."}),
+    Case(
+        "POST",
+        "/inbox/cases/{case_id}/replies",
+        RESPOND,
+        data=lambda world, role: {"template": "take_offline"},
+    ),
+    Case("POST", REPLY_PAGE + "/edit", RESPOND, data=lambda world, role: {"text": SAFE_REPLY}),
+    Case("POST", REPLY_PAGE + "/acknowledge", RESPOND, data=lambda world, role: {"confirm": "on"}),
+    Case(
+        "POST",
+        REPLY_PAGE + "/override",
+        OVERRIDE,
+        data=lambda world, role: {"reason": "Reviewed by privacy: nothing identifying here."},
+    ),
+    Case("POST", REPLY_PAGE + "/approve", APPROVE, data=empty_form),
+    Case("POST", REPLY_PAGE + "/send", RESPOND, data=empty_form),
+    Case("POST", REPLY_PAGE + "/reconcile", RESPOND, data=empty_form),
+    Case("POST", REPLY_PAGE + "/mark-sent", RESPOND, data=empty_form),
+    Case("POST", REPLY_PAGE + "/discard", RESPOND, data=empty_form),
+    Case("POST", "/inbox/cases/{case_id}/hide", INCIDENTS, data=lambda world, role: {"post_id": "{post_id}"}),
+    Case(
+        "POST",
+        "/inbox/cases/{case_id}/incidents",
+        INCIDENTS,
+        data=lambda world, role: {"description": "Self-disclosure", "actions": "comment_hidden"},
+    ),
+    Case(
+        "POST",
+        "/inbox/settings/targets",
+        INBOX_RULES,
+        data=lambda world, role: {"minutes_complaint": "600"},
+    ),
+    Case(
+        "POST",
+        "/inbox/settings/on-call",
+        INBOX_RULES,
+        data=lambda world, role: {"on_call_email": "oncall@example.org", "breach_in_app": "on"},
+    ),
+    Case("POST", "/inbox/settings/queues", INBOX_RULES, data=lambda world, role: {"name": f"Q {role.value}"}),
+    Case(
+        "POST", "/inbox/settings/queues/{queue_id}", INBOX_RULES, data=lambda world, role: {"name": "Renamed"}
+    ),
+    Case(
+        "POST",
+        "/inbox/settings/rules",
+        INBOX_RULES,
+        data=lambda world, role: {
+            "name": f"R {role.value}",
+            "applies_to_account_posts": "on",
+            "is_active": "on",
+        },
+    ),
+    Case(
+        "POST",
+        "/inbox/settings/rules/{rule_id}",
+        INBOX_RULES,
+        data=lambda world, role: {
+            "name": "Our accounts",
+            "applies_to_account_posts": "on",
+            "is_active": "on",
+        },
+    ),
+    # API
+    Case("GET", "/api/inbox/cases", VIEW_INBOX),
+    Case("GET", "/api/inbox/cases?status=open&category=complaint", VIEW_INBOX),
+    Case("GET", "/api/inbox/cases/{case_id}", VIEW_INBOX),
+    Case("GET", "/api/inbox/cases/{case_id}/export?audience=legal_risk&format=text", EXPORT_CASES),
+    Case("GET", "/api/inbox/templates/{template}", RESPOND),
+    Case("GET", "/api/inbox/notifications", VIEW_INBOX),
+    Case("GET", "/api/inbox/metrics", INBOX_METRICS),
+    Case("GET", "/api/inbox/metrics.csv", INBOX_METRICS),
+    Case("GET", "/api/inbox/queues", VIEW_INBOX),
+    Case("GET", "/api/inbox/routing-rules", VIEW_INBOX),
+    Case("GET", "/api/inbox/targets", VIEW_INBOX),
+    Case("GET", "/api/inbox/settings", INBOX_RULES),
+    Case(
+        "POST",
+        "/api/inbox/cases/{case_id}/assign",
+        RESPOND,
+        json=lambda world, role: {"user_id": world.user_ids[role]},
+    ),
+    Case(
+        "POST", "/api/inbox/cases/{case_id}/status", RESPOND, json=lambda world, role: {"status": "waiting"}
+    ),
+    Case("PUT", "/api/inbox/cases/{case_id}/tags", RESPOND, json=lambda world, role: {"tags": ["vip"]}),
+    Case("PUT", "/api/inbox/cases/{case_id}/queue", ASSIGN, json=lambda world, role: {"queue_id": None}),
+    Case("POST", "/api/inbox/cases/{case_id}/notes", RESPOND, json=lambda world, role: {"body": "On it"}),
+    Case(
+        "POST",
+        "/api/inbox/cases/{case_id}/merge",
+        ASSIGN,
+        json=lambda world, role: {"source_case_ids": ["{other_case_id}"]},
+    ),
+    Case(
+        "POST",
+        "/api/inbox/bulk",
+        ASSIGN,
+        json=lambda world, role: {"case_ids": ["{case_id}"], "add_tags": ["x"]},
+    ),
+    Case("POST", "/api/inbox/sync", ASSIGN),
+    Case("POST", "/api/inbox/breaches", VIEW_INBOX),
+    Case(
+        "POST",
+        "/api/inbox/cases/{case_id}/hide-comment",
+        INCIDENTS,
+        json=lambda world, role: {"post_id": "{post_id}"},
+    ),
+    Case(
+        "POST",
+        "/api/inbox/cases/{case_id}/privacy-incidents",
+        INCIDENTS,
+        json=lambda world, role: {"description": "Self-disclosure"},
+    ),
+    Case(
+        "POST", "/api/inbox/cases/{case_id}/replies", RESPOND, json=lambda world, role: {"template": "thanks"}
+    ),
+    Case("PATCH", "/api/inbox/replies/{reply_id}", RESPOND, json=lambda world, role: {"text": SAFE_REPLY}),
+    Case("POST", "/api/inbox/replies/{reply_id}/acknowledge", RESPOND),
+    Case(
+        "POST",
+        "/api/inbox/replies/{reply_id}/override",
+        OVERRIDE,
+        json=lambda world, role: {"reason": "Reviewed by privacy: nothing identifying here."},
+    ),
+    Case("POST", "/api/inbox/replies/{reply_id}/approve", APPROVE),
+    Case("POST", "/api/inbox/replies/{reply_id}/send", RESPOND),
+    Case("POST", "/api/inbox/replies/{reply_id}/reconcile", RESPOND),
+    Case("POST", "/api/inbox/replies/{reply_id}/mark-sent", RESPOND, json=lambda world, role: {}),
+    Case("POST", "/api/inbox/replies/{reply_id}/discard", RESPOND),
+    Case("POST", "/api/inbox/notifications/read", VIEW_INBOX, json=lambda world, role: {}),
+    Case("POST", "/api/inbox/queues", INBOX_RULES, json=queue_body),
+    Case("PUT", "/api/inbox/queues/{queue_id}", INBOX_RULES, json=queue_body),
+    Case("POST", "/api/inbox/routing-rules", INBOX_RULES, json=rule_body),
+    Case("PUT", "/api/inbox/routing-rules/{rule_id}", INBOX_RULES, json=rule_body),
+    Case("PUT", "/api/inbox/targets/{category}", INBOX_RULES, json=lambda world, role: {"minutes": 90}),
+    Case(
+        "PUT",
+        "/api/inbox/settings",
+        INBOX_RULES,
+        json=lambda world, role: {"on_call_email": "oncall@example.org"},
+    ),
+]
+
+# Which seeded reply each reply route acts on (the state the action needs).
+REPLY_FOR_ACTION = {
+    "edit": "warn_reply_id",
+    "acknowledge": "warn_reply_id",
+    "override": "blocked_reply_id",
+    "approve": "approval_reply_id",
+    "send": "approved_reply_id",
+    "reconcile": "unknown_reply_id",
+    "mark-sent": "approved_reply_id",
+    "discard": "warn_reply_id",
+    "": "warn_reply_id",  # PATCH /api/inbox/replies/{reply_id}
+}
+
+
+def inbox_placeholders(env: Env, path: str, client: Any) -> dict[str, Any]:
+    """Seed the inbox (a copy of a seeded template for changes) and give the route's ids; a fake platform
+    sender on the app so the routes that send, reconcile and hide have a platform to talk to."""
+    if "/inbox" not in path:
+        return {}
+    if env.reuse_clients:
+        ids = seed_inbox(env.db, env.settings)
+    else:
+        seeded_copy(env.world.template_dir, env.settings.data_dir, env.db)
+        ids = seed_inbox(env.db, env.settings)
+    client.app.state.inbox_sender_factory = FakeSender().factory
+    action = path.split("#")[0].split("?")[0].rsplit("/", 1)[-1] if "{reply_id}/" in path else ""
+    return {
+        "case_id": ids.case_id,
+        "other_case_id": ids.other_case_id,
+        "reply_id": getattr(ids, REPLY_FOR_ACTION.get(action, "warn_reply_id")),
+        "queue_id": ids.queue_id,
+        "rule_id": ids.rule_id,
+        "post_id": ids.post_id,
+        "template": "take_offline",
+        "category": "complaint",
+    }
