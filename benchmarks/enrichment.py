@@ -237,6 +237,17 @@ def speed_section(enricher: Enricher, data: Path, seconds: float) -> None:
         f"{'full enrichment, one core (tweets+NHS)':40} {done:>8} {wall:>8.2f} {cpu:>8.2f} {done / wall:>13.0f} "
         f"{done / cpu:>12.0f} {memory:>11.0f}"
     )
+    done = 0
+    wall = time.perf_counter()
+    cpu = time.process_time()
+    while time.perf_counter() - wall < seconds:
+        done += sum(1 for _ in enricher.enrich_many(posts))
+    wall = time.perf_counter() - wall
+    cpu = time.process_time() - cpu
+    print(
+        f"{'full enrichment, enrich_many (ingest path)':40} {done:>8} {wall:>8.2f} {cpu:>8.2f} {done / wall:>13.0f} "
+        f"{done / cpu:>12.0f} {'':>11}"
+    )
     for component in enricher.components:
         single = Enricher([component.name])
         for p in posts:

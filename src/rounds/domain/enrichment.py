@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +52,48 @@ class Explanation(BaseModel):
     reason: str = Field(description="Human-readable reason; never quotes post text")
     evidence: tuple[str, ...] = Field(
         default=(), description="Short cues or features that weighed most (model features, lexicon cues)"
+    )
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def trusted(model: type[Model], values: dict[str, Any]) -> Model:
+    """An instance of ``model`` from already typed values, without validation (enrichment hot loop only).
+
+    ``values`` must hold every field with a value of its declared type; the result then equals
+    ``model(**values)``. Every field counts as set.
+    """
+    made = object.__new__(model)
+    object.__setattr__(made, "__dict__", values)
+    object.__setattr__(made, "__pydantic_fields_set__", set(values))
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
+def explanation(
+    *,
+    component: str,
+    decision: str,
+    reason: str,
+    score: float | None = None,
+    evidence: tuple[str, ...] = (),
+) -> Explanation:
+    """An :class:`Explanation` built without validation, for the enrichment hot loop (several per post).
+
+    The arguments are typed and the components pass plain ``str``, ``float`` and tuples of ``str``, which is
+    all validation would check; the result equals ``Explanation(...)`` with the same values.
+    """
+    return trusted(
+        Explanation,
+        {
+            "component": component,
+            "decision": decision,
+            "score": score,
+            "reason": reason,
+            "evidence": evidence,
+        },
     )
 
 

@@ -9,7 +9,7 @@ one ``@register`` line (CONVENTIONS.md 4-6).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -40,6 +40,19 @@ class Component(Protocol):
     assigns: ClassVar[tuple[str, ...]]
 
     def apply(self, post: Post, view: TextView, draft: Draft) -> None: ...
+
+
+class BatchComponent(Component, Protocol):
+    """A component that can also take a whole batch at once (one numpy call instead of one per post).
+
+    ``apply_many`` must leave every draft exactly as ``apply`` would have, post by post. When it raises, the
+    enricher undoes its partial writes to the batch and falls back to ``apply`` post by post, so one bad post
+    is still recorded on its own result.
+    """
+
+    def apply_many(
+        self, posts: Sequence[Post], views: Sequence[TextView], drafts: Sequence[Draft]
+    ) -> None: ...
 
 
 ComponentFactory = Callable[[], Component]

@@ -156,3 +156,67 @@ def test_failing_component_is_recorded_and_batch_goes_on() -> None:
 def test_long_post_is_enriched(enricher: Enricher) -> None:
     result = enricher.enrich(make_post("terrible wait " * 10_000))
     assert result.sentiment is Sentiment.NEGATIVE
+
+
+BATCH_SAMPLE = [
+    "The nurses were amazing, thank you so much for looking after my mum!",
+    "Worst hospital ever. Waited 9 hours and nobody even apologised. Disgusting.",
+    "@NHS not happy at all, still waiting for a callback :( #fail",
+    "Does anyone know if the walk-in centre is open on Sundays?",
+    "I want to kill myself, I can't go on",
+    "Since starting sertraline I have had terrible nausea and dizziness",
+    "soooo goooood 😀😀 http://example.org",
+    "zzyzx qwrtp zzyzx qwrtp",  # new words, repeated within the post
+    "",
+    "😀🎉👍",
+    "Hoy fui al hospital y la atención fue muy buena, gracias a todos",
+    "病院はどこですか",
+    "terrible wait " * 3_000,
+]
+
+
+def test_enrich_many_equals_enrich_post_by_post() -> None:
+    # Batch scoring (numpy, sparse products) must give exactly the per-post results, in order.
+    posts = [make_post(text) for text in BATCH_SAMPLE * 30]
+    one = Enricher()
+    expected = [one.enrich(post).model_dump_json() for post in posts]
+    many = Enricher()
+    assert [r.model_dump_json() for r in many.enrich_many(posts)] == expected
+    assert [r.model_dump_json() for r in many.enrich_many(iter(posts))] == expected
+
+
+def test_trusted_explanation_equals_validated() -> None:
+    from rounds.domain.enrichment import Explanation, explanation
+
+    fast = explanation(component="enrich.x.v1", decision="negative", reason="r", score=0.5, evidence=("a",))
+    assert fast == Explanation(
+        component="enrich.x.v1", decision="negative", reason="r", score=0.5, evidence=("a",)
+    )
+    assert fast.model_dump_json() == Explanation.model_validate(fast.model_dump()).model_dump_json()
+
+
+class FailingBatch:
+    name: ClassVar[str] = "failing_batch"
+    version: ClassVar[str] = "v1"
+    requires: ClassVar[tuple[str, ...]] = ()
+    assigns: ClassVar[tuple[str, ...]] = ("sentiment",)
+
+    def apply(self, post: Post, view: TextView, draft: Draft) -> None:
+        if "boom" in view.tokens:
+            raise RuntimeError("broken component")
+        draft.sentiment = Sentiment.POSITIVE
+
+    def apply_many(self, posts: list[Post], views: list[TextView], drafts: list[Draft]) -> None:
+        for draft in drafts:
+            draft.sentiment = Sentiment.NEGATIVE  # partial writes, then a failure: must be undone
+        raise RuntimeError("broken batch")
+
+
+def test_failing_batch_falls_back_to_post_by_post() -> None:
+    enricher = Enricher(["author"])
+    enricher.components.append(FailingBatch())
+    results = list(enricher.enrich_many([make_post("boom"), make_post("fine")]))
+    assert [f.component for f in results[0].failures] == ["enrich.failing_batch.v1"]
+    assert results[0].sentiment is Sentiment.NEUTRAL
+    assert results[1].sentiment is Sentiment.POSITIVE
+    assert results[1].components == {"author": "v1", "failing_batch": "v1"}

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import regex
 
-from rounds.domain.enrichment import AuthorKind, Explanation
+from rounds.domain.enrichment import AuthorKind, explanation
 from rounds.domain.posts import Post
 from rounds.pipeline.base import Draft, register
 from rounds.pipeline.text import TextView
@@ -74,7 +74,7 @@ class AuthorComponent:
         kind, reason = self.classify(post)
         draft.author_kind = kind
         draft.explanations.append(
-            Explanation(component=f"enrich.{self.name}.{self.version}", decision=kind.value, reason=reason)
+            explanation(component=f"enrich.{self.name}.{self.version}", decision=kind.value, reason=reason)
         )
 
     @staticmethod
@@ -130,7 +130,7 @@ class InfluenceComponent:
             score = min(100.0, score + 5.0)
         draft.influence = score
         draft.explanations.append(
-            Explanation(
+            explanation(
                 component=f"enrich.{self.name}.{self.version}",
                 decision=f"{score:g}",
                 score=score,

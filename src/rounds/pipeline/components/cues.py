@@ -380,6 +380,11 @@ ADVERSE_DRUG_EVENT: list[Cue] = _cues(
 )
 
 
+def gate_of(cues: list[Cue]) -> int | None:
+    """The id that :func:`triggered` reports when the list can fire; None when the list has no trigger words."""
+    return id(cues) if id(cues) in _TRIGGERS else None
+
+
 def matches(cues: list[Cue], text: str, gates: frozenset[int] | None = None) -> list[str]:
     """Names of the cues that fire on the normalized text.
 

@@ -18,9 +18,13 @@ lexicons (:mod:`rounds.pipeline.components.cues`) and, for complaint and praise,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
-from rounds.domain.enrichment import Explanation, Intent, Sentiment
+import numpy as np
+from scipy import sparse
+
+from rounds.domain.enrichment import Intent, Sentiment, explanation
 from rounds.domain.posts import Post
 from rounds.pipeline.base import Draft, register
 from rounds.pipeline.components import cues
@@ -54,40 +58,80 @@ class IntentComponent:
         thresholds = self.model.meta.get("thresholds", {})
         self._labels = [Intent(label) for label in self.model.classes]
         self._thresholds = [float(thresholds.get(label, 0.0)) for label in self.model.classes]
+        self._component = f"enrich.{self.name}.{self.version}"
+        columns = {label: i for i, label in enumerate(self._labels)}
+        # Per label, in _CUES order: its cues, the id of its trigger gate (None: always checked), its model column.
+        self._plan: list[tuple[Intent, list[cues.Cue], int | None, int | None]] = [
+            (intent, cue_list, cues.gate_of(cue_list), columns.get(intent))
+            for intent, cue_list in _CUES.items()
+        ]
 
     def apply(self, post: Post, view: TextView, draft: Draft) -> None:
-        component = f"enrich.{self.name}.{self.version}"
+        raw = self.model.scores(view.word_features) if view.tokens else None
+        self._finish(view, draft, raw)
+
+    def apply_many(self, posts: Sequence[Post], views: Sequence[TextView], drafts: Sequence[Draft]) -> None:
+        """The batch form of :meth:`apply`: one sparse (posts x features) @ (features x labels) product."""
+        index = self.model.index
+        columns: list[int] = []
+        indptr = [0]
+        for view in views:
+            if view.tokens:
+                columns.extend(filter(None, map(index.get, set(view.word_features))))
+            indptr.append(len(columns))
+        matrix = self.model.matrix
+        counts = sparse.csr_matrix(
+            (np.ones(len(columns), dtype=np.float64), np.asarray(columns, dtype=np.int64), indptr),
+            shape=(len(views), matrix.shape[0]),
+        )
+        totals = (counts @ matrix + self.model.bias).tolist()
+        for view, draft, raw in zip(views, drafts, totals, strict=True):
+            self._finish(view, draft, raw if view.tokens else None)
+
+    def _finish(self, view: TextView, draft: Draft, raw: list[float] | None) -> None:
+        """Decide every label from the model's raw scores (None: no tokens), the cues and the sentiment."""
+        component = self._component
         normalized = view.normalized
-        raw = self.model.scores(view.word_features) if view.tokens else [-1e9] * len(self._labels)
-        margins = {label: raw[i] - self._thresholds[i] for i, label in enumerate(self._labels)}
-        found: list[Intent] = []
-        scores: dict[str, float] = {}
         gates = cues.triggered(normalized)
         addressed = "@user" in normalized
-        for intent, cue_list in _CUES.items():
-            fired = cues.matches(cue_list, normalized, gates)
-            margin = margins.get(intent)
-            model_fires = margin is not None and margin >= 0
-            decided, reason = self._decide(intent, model_fires, margin, fired, draft.sentiment, addressed)
-            score = sigmoid(margin) if margin is not None else (0.9 if fired else 0.0)
-            if decided:
-                score = max(score, 0.5)
-            scores[intent.value] = round(score, 4)
-            if decided:
-                found.append(intent)
-                draft.explanations.append(
-                    Explanation(
-                        component=component,
-                        decision=intent.value,
-                        score=round(score, 3),
-                        reason=reason,
-                        evidence=tuple(fired),
+        sentiment = draft.sentiment
+        negative_and_addressed = addressed and sentiment is Sentiment.NEGATIVE
+        found: list[Intent] = []
+        scores: dict[str, float] = {}
+        for intent, cue_list, gate, column in self._plan:
+            if gate is not None and gate not in gates:
+                fired: list[str] = []
+            else:
+                fired = [name for name, pattern in cue_list if pattern.search(normalized)]
+            if column is None:
+                margin = None
+                model_fires = False
+                score = 0.9 if fired else 0.0
+            else:
+                margin = (raw[column] if raw is not None else -1e9) - self._thresholds[column]
+                model_fires = margin >= 0
+                score = sigmoid(margin)
+            # _decide can only say yes when the model or a cue fired, or for a negative post addressed to an
+            # account (complaint); everything else is decided "no" without asking it.
+            if model_fires or fired or (negative_and_addressed and intent is Intent.COMPLAINT):
+                decided, reason = self._decide(intent, model_fires, margin, fired, sentiment, addressed)
+                if decided:
+                    score = max(score, 0.5)
+                    found.append(intent)
+                    draft.explanations.append(
+                        explanation(
+                            component=component,
+                            decision=intent.value,
+                            score=round(score, 3),
+                            reason=reason,
+                            evidence=tuple(fired),
+                        )
                     )
-                )
+            scores[intent.value] = round(score, 4)
         if not found:
             found.append(Intent.OTHER)
             draft.explanations.append(
-                Explanation(
+                explanation(
                     component=component, decision=Intent.OTHER.value, reason="no intent model or cue fired"
                 )
             )

@@ -15,7 +15,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from rounds.domain.enrichment import Explanation
+from rounds.domain.enrichment import explanation
 from rounds.domain.posts import Post
 from rounds.pipeline.base import Draft, register
 from rounds.pipeline.text import TextView
@@ -116,7 +116,7 @@ class LanguageComponent:
 
     def _fallback_model(self) -> Any:
         if self._fallback is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
             identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
             identifier.set_languages(_FALLBACK_LANGUAGES)
@@ -128,7 +128,7 @@ class LanguageComponent:
         draft.language = language
         draft.language_confidence = confidence
         draft.explanations.append(
-            Explanation(
+            explanation(
                 component=f"enrich.{self.name}.{self.version}",
                 decision=language,
                 score=round(confidence, 3),

@@ -2,23 +2,33 @@
 
 Trained by ``scripts/train_sentiment.py`` on SemEval-2013..2016 Twitter sentiment (TweetEval format) and NHS
 patient feedback; the model file ``data/sentiment.v1.json.gz`` holds its weights and its measured dev figures
-(``meta``). Features are counted, so a post's score is the bias plus, for every token, the cached sum of the
-weights of the token and its character n-grams, plus the weights of its bigrams: the same arithmetic as
-training, done with one dictionary look-up per token for words seen before.
+(``meta``). Features are counted, so a post's score is the bias plus, for every token, the summed weights of the
+token and its character n-grams, plus the weights of its bigrams: the same arithmetic as training.
+
+Every token and every bigram the model knows gets a row in one table (``_table``: part -> weight vector, and
+``_lean``: how far the part favours each class over the others, for explanations). A token is added the first
+time it is seen, so a post costs one dictionary look-up per token and per bigram. ``apply`` sums the rows in
+Python (one post); ``apply_many`` gathers the row ids of a whole batch and sums them with numpy in one call.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+from collections.abc import Sequence
 from typing import ClassVar
 
-from rounds.domain.enrichment import Explanation, Sentiment
+import numpy as np
+from numpy.typing import NDArray
+
+from rounds.domain.enrichment import Sentiment, explanation
 from rounds.domain.posts import Post
 from rounds.pipeline.base import Draft, register
-from rounds.pipeline.linear import LinearModel, load_model, softmax
-from rounds.pipeline.text import TextView, bigrams, token_features
+from rounds.pipeline.linear import LinearModel, load_model
+from rounds.pipeline.text import TextView, token_features
 
-_CACHE_LIMIT = 300_000
+_TOKEN_LIMIT = 300_000
+"""Distinct tokens remembered; past that the learned-token part of the table is dropped and rebuilt lazily."""
 
 
 @register
@@ -28,82 +38,163 @@ class SentimentComponent:
     requires: ClassVar[tuple[str, ...]] = ()
     assigns: ClassVar[tuple[str, ...]] = ("sentiment", "sentiment_scores")
 
+    reason: ClassVar[str] = "linear model on words, word pairs and word parts; {} scored highest"
+
     def __init__(self, model: LinearModel | None = None) -> None:
         self.model = model or load_model("sentiment.v1.json.gz")
         self._classes = tuple(Sentiment(c) for c in self.model.classes)
+        self._values = tuple(c.value for c in self._classes)
         self._bias = tuple(float(b) for b in self.model.bias)
+        self._bias_array = np.asarray(self._bias, dtype=np.float64)
         self._width = len(self._classes)
-        self._token_cache: dict[str, tuple[float, ...]] = {}
-        self._bigram: dict[str, tuple[float, ...]] = {
-            feature: self.model.weight(feature) for feature in self.model.index if " " in feature
-        }
+        self._component = f"enrich.{self.name}.{self.version}"
+        self._reasons = tuple(self.reason.format(value) for value in self._values)
+        bigrams = [feature for feature in self.model.index if " " in feature]
+        self._bigram_count = len(bigrams)
+        self._parts: list[str] = []
+        self._ids: dict[str, int] = {}
+        self._vectors: list[tuple[float, ...]] = []
+        self._leans: list[tuple[float, ...]] = []
+        for pair in bigrams:
+            self._add(pair, self.model.weight(pair))
+        self._table = np.zeros((max(1024, 2 * len(self._vectors)), self._width), dtype=np.float64)
+        self._lean_table = np.zeros_like(self._table)
+        self._synced = 0
 
-    def _token(self, token: str) -> tuple[float, ...]:
-        vector = self._token_cache.get(token)
-        if vector is None:
-            sums = [0.0] * self._width
-            index, matrix = self.model.index, self.model.matrix
-            for feature in token_features(token):
-                row = index.get(feature)
-                if row is not None:
-                    for k in range(self._width):
-                        sums[k] += float(matrix[row, k])
-            vector = tuple(sums)
-            if len(self._token_cache) >= _CACHE_LIMIT:
-                self._token_cache.clear()
-            self._token_cache[token] = vector
-        return vector
-
-    def raw_scores(self, marked: list[str]) -> tuple[list[float], dict[str, tuple[float, ...]]]:
-        """Decision values per class, and each distinct token's (or bigram's) weight vector for explanations."""
-        token = self._token
-        parts: dict[str, tuple[float, ...]] = {}
-        vectors: list[tuple[float, ...]] = [self._bias]
-        for word in marked:
-            vector = token(word)
-            parts[word] = vector
-            vectors.append(vector)
-        bigram_weights = self._bigram
-        for pair in bigrams(marked):
-            pair_vector = bigram_weights.get(pair)
-            if pair_vector is not None:
-                parts[pair] = pair_vector
-                vectors.append(pair_vector)
-        return list(map(sum, zip(*vectors, strict=True))), parts
-
-    def apply(self, post: Post, view: TextView, draft: Draft) -> None:
-        component = f"enrich.{self.name}.{self.version}"
-        marked = view.marked
-        if not marked:
-            draft.sentiment = Sentiment.NEUTRAL
-            draft.sentiment_scores = {
-                c.value: (1.0 if c is Sentiment.NEUTRAL else 0.0) for c in self._classes
-            }
-            draft.explanations.append(
-                Explanation(
-                    component=component,
-                    decision=Sentiment.NEUTRAL.value,
-                    reason="no words or emoticons to judge; neutral by default",
-                )
-            )
-            return
-        raw, parts = self.raw_scores(marked)
-        best = max(range(self._width), key=raw.__getitem__)
-        probabilities = softmax(raw)
-        draft.sentiment = self._classes[best]
-        draft.sentiment_scores = {
-            c.value: round(p, 4) for c, p in zip(self._classes, probabilities, strict=True)
-        }
-        # Evidence: the words (or word pairs) whose weights favour the decision most over the other classes.
-        others = [k for k in range(self._width) if k != best]
-        lean = [(vector[best] - max([vector[k] for k in others]), part) for part, vector in parts.items()]
-        evidence = [part.replace("neg_", "not ") for value, part in heapq.nlargest(3, lean) if value > 0]
-        draft.explanations.append(
-            Explanation(
-                component=component,
-                decision=draft.sentiment.value,
-                score=round(probabilities[best], 3),
-                reason=f"linear model on words, word pairs and word parts; {draft.sentiment.value} scored highest",
-                evidence=tuple(evidence),
+    def _add(self, part: str, vector: tuple[float, ...]) -> int:
+        index = len(self._vectors)
+        self._ids[part] = index
+        self._parts.append(part)
+        self._vectors.append(vector)
+        self._leans.append(
+            tuple(
+                vector[k] - max([vector[j] for j in range(self._width) if j != k]) for k in range(self._width)
             )
         )
+        return index
+
+    def _token(self, token: str) -> int:
+        known = self._ids.get(token)  # a new word that occurs twice in one post
+        if known is not None:
+            return known
+        if len(self._vectors) - self._bigram_count >= _TOKEN_LIMIT:
+            self._forget_tokens()
+        sums = [0.0] * self._width
+        index, matrix = self.model.index, self.model.matrix
+        for feature in token_features(token):
+            row = index.get(feature)
+            if row is not None:
+                for k in range(self._width):
+                    sums[k] += float(matrix[row, k])
+        return self._add(token, tuple(sums))
+
+    def _forget_tokens(self) -> None:
+        keep = self._bigram_count
+        for part in list(self._ids):
+            if self._ids[part] >= keep:
+                del self._ids[part]
+        del self._parts[keep:], self._vectors[keep:], self._leans[keep:]
+        self._synced = min(self._synced, keep)
+
+    def ids(self, marked: list[str]) -> list[int]:
+        """Row ids of a post's tokens (every occurrence) and then of its known bigrams."""
+        get = self._ids.get
+        ids = [get(token) for token in marked]
+        for position, found in enumerate(ids):
+            if found is None:
+                ids[position] = self._token(marked[position])
+        for i in range(len(marked) - 1):
+            found = get(marked[i] + " " + marked[i + 1])
+            if found is not None:
+                ids.append(found)
+        return ids  # type: ignore[return-value]  # every None was replaced above
+
+    def raw_scores(self, marked: list[str]) -> list[float]:
+        """Decision values per class (bias + every token's and known bigram's weights)."""
+        vectors = self._vectors
+        return list(map(sum, zip(self._bias, *[vectors[i] for i in self.ids(marked)], strict=True)))
+
+    def _evidence(self, ids: Sequence[int], best: int) -> tuple[str, ...]:
+        """Up to three distinct parts that favour the decision most over the other classes."""
+        leans, parts = self._leans, self._parts
+        candidates = {(leans[i][best], i) for i in ids if leans[i][best] > 0}
+        if not candidates:
+            return ()
+        top = heapq.nlargest(3, ((value, parts[i]) for value, i in candidates))
+        return tuple(part.replace("neg_", "not ") for _, part in top)
+
+    def _decide(self, draft: Draft, raw: Sequence[float], ids: Sequence[int]) -> None:
+        best = max(range(self._width), key=raw.__getitem__)
+        top = raw[best]
+        exps = [math.exp(v - top) for v in raw]
+        total = sum(exps)
+        draft.sentiment = self._classes[best]
+        draft.sentiment_scores = {
+            value: round(e / total, 4) for value, e in zip(self._values, exps, strict=True)
+        }
+        draft.explanations.append(
+            explanation(
+                component=self._component,
+                decision=self._values[best],
+                score=round(exps[best] / total, 3),
+                reason=self._reasons[best],
+                evidence=self._evidence(ids, best),
+            )
+        )
+
+    def _neutral(self, draft: Draft) -> None:
+        draft.sentiment = Sentiment.NEUTRAL
+        draft.sentiment_scores = {c.value: (1.0 if c is Sentiment.NEUTRAL else 0.0) for c in self._classes}
+        draft.explanations.append(
+            explanation(
+                component=self._component,
+                decision=Sentiment.NEUTRAL.value,
+                reason="no words or emoticons to judge; neutral by default",
+            )
+        )
+
+    def apply(self, post: Post, view: TextView, draft: Draft) -> None:
+        marked = view.marked
+        if not marked:
+            self._neutral(draft)
+            return
+        ids = self.ids(marked)
+        vectors = self._vectors
+        # Summed in the same order as in training's check and in apply_many: bias, tokens, bigrams.
+        raw = list(map(sum, zip(self._bias, *[vectors[i] for i in ids], strict=True)))
+        self._decide(draft, raw, ids)
+
+    def _sync(self) -> NDArray[np.float64]:
+        """The numpy copy of the row table, extended with the rows added since the last batch."""
+        size = len(self._vectors)
+        if size > len(self._table):
+            grown = np.zeros((2 * size, self._width), dtype=np.float64)
+            grown[: self._synced] = self._table[: self._synced]
+            self._table = grown
+        if size > self._synced:
+            self._table[self._synced : size] = self._vectors[self._synced : size]
+            self._synced = size
+        return self._table
+
+    def apply_many(self, posts: Sequence[Post], views: Sequence[TextView], drafts: Sequence[Draft]) -> None:
+        """The batch form of :meth:`apply`: one numpy gather-and-sum for all posts' rows."""
+        batch: list[list[int]] = []
+        for view in views:
+            marked = view.marked
+            batch.append(self.ids(marked) if marked else [])
+        flat = [i for ids in batch for i in ids]
+        if not flat:
+            for draft in drafts:
+                self._neutral(draft)
+            return
+        table = self._sync()
+        lengths = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
+        post_of_row = np.repeat(np.arange(len(batch)), lengths)
+        totals = np.tile(self._bias_array, (len(batch), 1))
+        # add.at adds row by row in order, so each post's sum is bit-identical to apply's.
+        np.add.at(totals, post_of_row, table[np.asarray(flat, dtype=np.int64)])
+        for ids, draft, raw in zip(batch, drafts, totals.tolist(), strict=True):
+            if ids:
+                self._decide(draft, raw, ids)
+            else:
+                self._neutral(draft)
