@@ -72,3 +72,116 @@
     sync();
   }
 })();
+// Inbox: keyboard (j/k move, Enter open, a assign to me, r reply, e resolve), live list refresh from
+// /inbox/events (Server-Sent Events), and response timers that count down. Without this script the same
+// actions are the buttons and links on each row, and the list refreshes on reload.
+(function () {
+  "use strict";
+  var live = document.getElementById("live");
+  var onCase = document.getElementById("composer") || document.querySelector(".case-summary");
+  if (!live && !onCase) { return; }
+  function typing(event) {
+    var t = event.target;
+    return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+  }
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.case-row")); }
+  var currentId = null;
+  function select(row) {
+    rows().forEach(function (r) { r.classList.remove("current"); r.removeAttribute("aria-current"); });
+    if (!row) { currentId = null; return; }
+    row.classList.add("current");
+    row.setAttribute("aria-current", "true");
+    currentId = row.getAttribute("data-case");
+    var link = row.querySelector("a.case-link");
+    if (link) { link.focus({ preventScroll: true }); }
+    row.scrollIntoView({ block: "nearest" });
+  }
+  function current() {
+    return document.querySelector('tr.case-row[data-case="' + currentId + '"]');
+  }
+  function submit(form) { if (form) { form.submit(); } }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event)) { return; }
+    var key = event.key;
+    if (live) {
+      var list = rows();
+      var row = current();
+      var index = row ? list.indexOf(row) : -1;
+      if (key === "j") { select(list[Math.min(list.length - 1, index + 1)]); event.preventDefault(); }
+      else if (key === "k") { select(list[Math.max(0, index - 1)]); event.preventDefault(); }
+      else if (key === "Enter" && row && document.activeElement && document.activeElement.tagName !== "BUTTON") {
+        window.location.href = "/inbox/cases/" + currentId; event.preventDefault();
+      }
+      else if (key === "a" && row) { submit(row.querySelector("form.take-form")); }
+      else if (key === "e" && row) { submit(row.querySelector("form.resolve-form")); }
+      else if (key === "r" && row) { window.location.href = "/inbox/cases/" + currentId + "#composer"; }
+      return;
+    }
+    if (key === "r") {
+      var box = document.getElementById("f-text");
+      if (box) { box.focus(); box.scrollIntoView({ block: "center" }); event.preventDefault(); }
+    } else if (key === "a") {
+      var assign = document.querySelector("form.assign-form");
+      var who = assign && assign.querySelector("select[name=assignee]");
+      if (who && who.querySelector('option[value="me"]')) { who.value = "me"; submit(assign); }
+    } else if (key === "e") {
+      var status = document.querySelector("form.status-form");
+      var pick = status && status.querySelector("select[name=status]");
+      if (pick) { pick.value = "resolved"; submit(status); }
+    }
+  });
+  // Timers: "due in …" / "overdue by …", recomputed every 30 s from data-due.
+  function span(minutes) {
+    if (minutes < 60) { return minutes + " min"; }
+    var hours = Math.floor(minutes / 60), rest = minutes % 60;
+    if (hours < 48) { return rest ? hours + " h " + rest + " min" : hours + " h"; }
+    var days = Math.floor(hours / 24); hours = hours % 24;
+    return hours ? days + " d " + hours + " h" : days + " d";
+  }
+  function tick() {
+    document.querySelectorAll(".timer[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due").replace(/\+00:00$/, "Z"));
+      if (isNaN(due)) { return; }
+      var delta = Math.floor((due - Date.now()) / 60000);
+      el.textContent = delta < 0 ? "overdue by " + span(-delta) : "due in " + span(delta);
+      el.classList.toggle("timer-overdue", delta < 0);
+      el.classList.toggle("timer-due", delta >= 0);
+    });
+  }
+  window.setInterval(tick, 30000);
+  if (!live || !window.EventSource) { return; }
+  // Live updates: the server says "changed"; we fetch the list fragment and swap it in, keeping the
+  // selection and ticked checkboxes.
+  var pending = false;
+  function refresh() {
+    if (pending) { return; }
+    pending = true;
+    var ticked = Array.prototype.map.call(
+      document.querySelectorAll('input[name=case_ids]:checked'), function (box) { return box.value; });
+    fetch(live.getAttribute("data-fragment-url"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { if (!response.ok) { throw new Error(String(response.status)); } return response.text(); })
+      .then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("#case-list");
+        var old = document.getElementById("case-list");
+        if (fresh && old) {
+          old.replaceWith(fresh);
+          ticked.forEach(function (id) {
+            var box = document.querySelector('input[name=case_ids][value="' + id + '"]');
+            if (box) { box.checked = true; }
+          });
+          var row = current();
+          if (row) { row.classList.add("current"); }
+          live.setAttribute("data-updated", String(Date.now()));
+        }
+      })
+      .catch(function () { /* keep the list we have; the next event tries again */ })
+      .then(function () { pending = false; });
+  }
+  var source = new EventSource(live.getAttribute("data-events"));
+  source.addEventListener("changed", refresh);
+  source.addEventListener("hello", function () { live.setAttribute("data-live", "on"); });
+  source.onerror = function () { live.setAttribute("data-live", "reconnecting"); };
+  window.addEventListener("beforeunload", function () { source.close(); });
+})();
