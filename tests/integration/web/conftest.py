@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from rounds.db import Database
@@ -44,16 +46,16 @@ class World:
     sessions: dict[Role, tuple[str, str]] = field(default_factory=dict)
 
 
-def make_settings(data_dir: Path) -> Settings:
-    return load_settings(data_dir=data_dir, environment="test")
+def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:
+    return load_settings(data_dir=data_dir, database_url=database_url, environment="test")
 
 
 def username_for(role: Role) -> str:
     return role.value.replace("_", "-")
 
 
-def _build_template(directory: Path) -> World:
-    settings = make_settings(directory)
+def _build_template(directory: Path, database_url: str | None = None) -> World:
+    settings = make_settings(directory, database_url)
     db = Database(settings)
     upgrade(db)
     world = World(template_dir=directory)
@@ -217,3 +219,62 @@ def empty_env(tmp_path: Path) -> Iterator[Env]:
     upgrade(db)
     yield Env(settings=settings, db=db, world=World(template_dir=tmp_path))
     db.dispose()
+
+
+# --- the same world on PostgreSQL ------------------------------------------------------------------------------
+# The template is built once in its own database; each test gets `CREATE DATABASE ... TEMPLATE` of it.
+
+
+def _server_url(postgres_url: str, name: str) -> str:
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop(admin: sa.Engine, name: str) -> None:
+    with admin.connect() as connection:
+        connection.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": name},
+        )
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+@dataclass
+class PgTemplate:
+    world: World
+    name: str
+    postgres_url: str
+    admin: sa.Engine
+
+
+@pytest.fixture(scope="session")
+def pg_template(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[PgTemplate]:
+    postgres_url: str = request.getfixturevalue("postgres_url")  # skips with the reason when unreachable
+    admin = sa.create_engine(_server_url(postgres_url, "postgres"), isolation_level="AUTOCOMMIT")
+    name = f"rounds_webtmpl_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    world = _build_template(tmp_path_factory.mktemp("pg-template"), _server_url(postgres_url, name))
+    yield PgTemplate(world, name, postgres_url, admin)
+    _drop(admin, name)
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_env(request: pytest.FixtureRequest, world: World, tmp_path: Path) -> Iterator[Env]:
+    """Like ``env``, on SQLite and on PostgreSQL (a fresh copy of the template database either way)."""
+    if request.param == "sqlite":
+        fresh = _copy_of(world, tmp_path)
+        yield fresh
+        fresh.db.dispose()
+        return
+    template: PgTemplate = request.getfixturevalue("pg_template")
+    name = f"rounds_webtest_{uuid.uuid4().hex[:10]}"
+    with template.admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"'))
+    settings = make_settings(tmp_path, _server_url(template.postgres_url, name))
+    fresh = Env(settings=settings, db=Database(settings), world=template.world)
+    yield fresh
+    fresh.db.dispose()
+    _drop(template.admin, name)

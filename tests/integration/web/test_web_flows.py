@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from rounds.db import Database
@@ -13,6 +14,12 @@ from rounds.domain.roles import Role
 from rounds.services import departments
 
 from .conftest import PASSWORD, Env, username_for
+
+
+@pytest.fixture
+def env(any_env: Env) -> Env:
+    """Every flow here runs on SQLite and on PostgreSQL."""
+    return any_env
 
 
 def login_csrf(client) -> str:
