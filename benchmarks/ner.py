@@ -2,12 +2,14 @@
 
     .venv/bin/python benchmarks/ner.py [--data ../shared/data]
 
-Prints precision / recall per type with ../shared/data/screening_dev/score.py, in three configurations:
+Prints precision / recall per type with ../shared/data/screening_dev/score.py for phi.ner.v1 alone, the BiLSTM
+alone and the shipped phi.ner.v2 (their per-token mean), each in three views:
   * NAME+LOCATION: the tagger alone; gold @handles are neutral (the engine's handle recognizer owns them);
   * engine view: the tagger plus every @handle found by a regex, scored on NAME, HANDLE and LOCATION;
   * synthetic: NAME / LOCATION spans of social_phi_dev.jsonl (surrogate names, lower-case, hashtags, Spanish).
 Per-type precision scores one type at a time (the other gold types are neutral). ORG spans are not emitted as
-identifiers. Then speed (tweets/s of tag(), CPU and wall clock, one process) and memory.
+identifiers. Then speed (tweets per CPU second of tag_many on warm caches, ms per tag() call, cold caches, one
+process), load time and memory. On a shared machine, run with OPENBLAS_NUM_THREADS=1.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from rounds.screening.ner import COMPONENT, EntitySpan, load_tagger
+from rounds.screening.ner import COMPONENT, V1_COMPONENT, EntitySpan, Tagger, load_tagger
+from rounds.screening.ner.neural import build_ensemble
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLE = re.compile(r"@\w+")
@@ -80,6 +83,20 @@ def row(
     return lines
 
 
+def speed(tagger: Any, texts: list[str], repeat: int) -> tuple[float, float]:
+    """(tweets per CPU second of tag_many on a warm cache, CPU ms per tag() call)."""
+    tagger.tag_many(texts)  # warm the per-word caches as a long-running process would be
+    cpu0 = time.process_time()
+    for _ in range(repeat):
+        tagger.tag_many(texts)
+    batch = time.process_time() - cpu0
+    cpu0 = time.process_time()
+    for text in texts:
+        tagger.tag(text)
+    single = time.process_time() - cpu0
+    return repeat * len(texts) / batch, 1000 * single / len(texts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -92,7 +109,7 @@ def main() -> None:
 
     tracemalloc.start()
     started = time.perf_counter()
-    tagger = load_tagger()
+    shipped = load_tagger()
     load_seconds = time.perf_counter() - started
     load_bytes = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -103,56 +120,56 @@ def main() -> None:
         for g in read_jsonl(dev / "social_phi_dev.jsonl")
         if any(s["type"] in ("NAME", "LOCATION") for s in g["spans"])
     ]
-    btc_found = tagger.tag_many([g["text"] for g in btc])
-    syn_found = tagger.tag_many([g["text"] for g in synthetic])
-
-    print(f"{COMPONENT}  (weights trained on {tagger.meta.get('trained_on', '?')})")
-    print(
-        f"{'set / configuration':<34} {'type':<9} {'gold':>5} {'recall':>7} {'precision':>9} {'typed-R':>8}"
-    )
-    lines = row(
-        scorer,
-        f"btc H ({len(btc)} tweets) NAME+LOCATION",
-        btc,
-        predictions(btc, btc_found, False),
-        ["NAME", "LOCATION"],
-    )
-    lines += row(
-        scorer,
-        "btc H engine view (+regex handles)",
-        btc,
-        predictions(btc, btc_found, True),
-        ["NAME", "HANDLE", "LOCATION"],
-    )
-    lines += row(
-        scorer,
-        f"social_phi ({len(synthetic)} items)",
-        synthetic,
-        predictions(synthetic, syn_found, False),
-        ["NAME", "LOCATION"],
-    )
-    print("\n".join(lines))
-
     texts = [g["text"] for g in btc]
-    tagger.tag_many(texts)  # warm the per-word cache as a long-running process would be
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    for _ in range(args.repeat):
-        for text in texts:
-            tagger.tag(text)
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    n = args.repeat * len(texts)
-    cold = type(tagger)(tagger._weights, tagger._space)
+    configurations: list[tuple[str, Any]] = [
+        (f"{V1_COMPONENT} (perceptron)", shipped.v1),
+        ("BiLSTM alone", shipped.v2),
+        (f"{COMPONENT} shipped (v1 + BiLSTM)", shipped),
+    ]
+    settings = shipped.meta.get("ensemble", {})
+    print(f"shipped: {COMPONENT}, v1 weight {settings.get('weight')}, O-bias {settings.get('bias')}")
+    print(f"weights trained on {shipped.meta.get('trained_on', '?')}")
+    for name, tagger in configurations:
+        btc_found = tagger.tag_many(texts)
+        syn_found = tagger.tag_many([g["text"] for g in synthetic])
+        print(f"\n{name}")
+        print(
+            f"{'set / configuration':<34} {'type':<9} {'gold':>5} {'recall':>7} {'precision':>9} {'typed-R':>8}"
+        )
+        lines = row(
+            scorer,
+            f"btc H ({len(btc)} tweets) NAME+LOCATION",
+            btc,
+            predictions(btc, btc_found, False),
+            ["NAME", "LOCATION"],
+        )
+        lines += row(
+            scorer,
+            "btc H engine view (+regex handles)",
+            btc,
+            predictions(btc, btc_found, True),
+            ["NAME", "HANDLE", "LOCATION"],
+        )
+        lines += row(
+            scorer,
+            f"social_phi ({len(synthetic)} items)",
+            synthetic,
+            predictions(synthetic, syn_found, False),
+            ["NAME", "LOCATION"],
+        )
+        print("\n".join(lines))
+
+    print()
+    print(f"{'what (CPU time, one process)':<40} {'tag_many/s':>10} {'tag() ms':>9}")
+    for name, tagger in configurations:
+        per_second, ms = speed(tagger, texts, args.repeat)
+        print(f"{name:<40} {per_second:>10.0f} {ms:>9.3f}")
+    cold = build_ensemble(Tagger(shipped.v1._weights, shipped.v1._space), shipped.v2._weights)
     cold0 = time.process_time()
     cold.tag_many(texts)
     cold_cpu = time.process_time() - cold0
+    print(f"{'shipped, cold caches, tag_many':<40} {len(texts) / cold_cpu:>10.0f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print()
-    print(f"{'what':<34} {'n':>7} {'time s':>8} {'per s':>10}")
-    print(f"{'tag() warm cache, CPU time':<34} {n:>7} {cpu:>8.3f} {n / cpu:>10.0f}")
-    print(f"{'tag() warm cache, wall clock':<34} {n:>7} {wall:>8.3f} {n / wall:>10.0f}")
-    print(
-        f"{'tag() cold cache, CPU time':<34} {len(texts):>7} {cold_cpu:>8.3f} {len(texts) / cold_cpu:>10.0f}"
-    )
     print(
         f"load_tagger(): {load_seconds:.2f} s, {load_bytes / 1e6:.0f} MB allocated while loading; "
         f"process max RSS {rss:.0f} MB"

@@ -49,7 +49,7 @@ from rounds.screening.ner.lexicon import (
     load_gazetteer,
     provider_names,
 )
-from rounds.screening.ner.model import COMPONENT, TAGS, FloatArray, Weights, build_tagger
+from rounds.screening.ner.model import TAGS, V1_COMPONENT, FloatArray, Weights, build_tagger
 from rounds.screening.ner.tokenize import Kind, Token, tokenize
 from rounds.screening.ner.training import (
     Example,
@@ -441,7 +441,7 @@ def main() -> None:
     log.info("trained in %.0fs", time.perf_counter() - started)
 
     meta: dict[str, Any] = {
-        "component": COMPONENT,
+        "component": V1_COMPONENT,
         "feature_version": FEATURE_VERSION,
         "bits": args.bits,
         "epochs": args.epochs,

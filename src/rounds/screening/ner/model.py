@@ -25,7 +25,7 @@ from rounds.screening.ner.tokenize import Kind, Token, tokenize
 
 logger = logging.getLogger(__name__)
 
-COMPONENT: Final = "phi.ner.v1"
+V1_COMPONENT: Final = "phi.ner.v1"
 TAGS: Final = ("O", "PER", "LOC", "ORG")
 Label = Literal["NAME", "LOCATION", "ORG"]
 _LABEL_OF_TAG: Final[dict[int, Label]] = {1: "NAME", 2: "LOCATION", 3: "ORG"}
@@ -157,7 +157,7 @@ def segment_viterbi(scores: FloatArray, candidates: list[int], transition: list[
 class Tagger:
     """Tags names (``NAME``), places (``LOCATION``) and organisations (``ORG``) in short informal text."""
 
-    component: str = COMPONENT
+    component: str = V1_COMPONENT
 
     def __init__(self, weights: Weights, space: FeatureSpace) -> None:
         self._weights = weights
@@ -302,10 +302,11 @@ _LOADED: dict[str, Tagger] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_tagger() -> Tagger:
-    """The shipped tagger, loaded once per process (offline: weights and lexicons come from installed packages)."""
+def load_v1_tagger() -> Tagger:
+    """``phi.ner.v1`` alone, loaded once per process (offline). The shipped tagger is
+    :func:`rounds.screening.ner.load_tagger` (v1 and the BiLSTM together)."""
     with _LOAD_LOCK:
-        tagger = _LOADED.get(COMPONENT)
+        tagger = _LOADED.get(V1_COMPONENT)
         if tagger is None:
             path = weights_path()
             if not path.exists():
@@ -314,6 +315,6 @@ def load_tagger() -> Tagger:
                     hint="Reinstall Rounds, or run scripts/train_ner.py to rebuild them.",
                 )
             tagger = build_tagger(Weights.read(path), WordStats.read(word_stats_path()))
-            _LOADED[COMPONENT] = tagger
-            logger.info("loaded %s (%s)", COMPONENT, path.name)
+            _LOADED[V1_COMPONENT] = tagger
+            logger.info("loaded %s (%s)", V1_COMPONENT, path.name)
         return tagger
