@@ -19,6 +19,7 @@ Skipped with the reason when /usr/bin/chromium is missing (``apt-get install -y 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -47,8 +48,18 @@ from rounds.services.inbox_replies import SenderTarget
 from rounds.settings import Settings, load_settings
 from rounds.web.app import create_app
 
-from .test_registry_flow import CHROMIUM, CHROMIUM_ARGS, PASSWORD, free_port
-
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery staple"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
@@ -80,6 +91,12 @@ class World:
 
     def tweets(self) -> list[Seen]:
         return [seen for seen in self.fake.requests if seen.method == "POST" and seen.path == "/2/tweets"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _complaint(remote_id: str, author: str, hours_ago: float) -> list[dict[str, Any]]:

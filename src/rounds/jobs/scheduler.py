@@ -1,5 +1,6 @@
 """The embedded scheduler: inside ``rounds serve`` (embedded mode), run each enabled connector source on its
-interval in one background thread, then deliver due alert notifications.
+interval in one background thread, sync the inbox (new posts become cases) and check response-target breaches,
+then deliver due alert notifications.
 
 * :meth:`ListeningScheduler.tick` is one pass: for every organization, the sources whose interval has passed (and
   that are not waiting out a rate limit) run one after another; one failing source, even with an unexpected
@@ -81,24 +82,24 @@ class ListeningScheduler:
             actor = Actor.system(organization_id)
             try:
                 due = due_source_ids(self.db, actor, moment)
-                if not due:
-                    continue
-                ingestor = make_ingestor(self.db, organization_id, self.registry)
-                results.extend(
-                    run_sources(
-                        self.db,
-                        self.settings,
-                        actor,
-                        due,
-                        origin=ORIGIN,
-                        http=self.http,
-                        ingestor=ingestor,
-                        clock=self.clock,
-                        registry=self.registry,
+                if due:
+                    ingestor = make_ingestor(self.db, organization_id, self.registry)
+                    results.extend(
+                        run_sources(
+                            self.db,
+                            self.settings,
+                            actor,
+                            due,
+                            origin=ORIGIN,
+                            http=self.http,
+                            ingestor=ingestor,
+                            clock=self.clock,
+                            registry=self.registry,
+                        )
                     )
-                )
             except Exception as error:  # one organization's trouble never stops the others
                 logger.warning("scheduler: organization %s failed: %s", organization_id, type(error).__name__)
+            self.inbox_tick(actor, moment)
         try:
             deliver_due(self.db, self.settings, http=self.http, clock=self.clock)
         except Exception as error:
@@ -112,6 +113,31 @@ class ListeningScheduler:
                 result.quarantined,
             )
         return results
+
+    def inbox_tick(self, actor: Actor, moment: Any) -> None:
+        """The inbox after the sources: new stored posts become or join cases (escalating emergencies at
+        once), then response-target breaches are alerted (idempotent). Each step fails on its own."""
+        from rounds.services.inbox_alerts import check_breaches
+        from rounds.services.inbox_sync import do_sync_cases
+
+        try:
+            report = do_sync_cases(self.db, actor, origin=ORIGIN, now=moment)
+            if report.created or report.joined:
+                logger.info(
+                    "inbox %s: %s new cases, %s joined", actor.organization_id, report.created, report.joined
+                )
+        except Exception as error:
+            logger.warning(
+                "scheduler: inbox sync for %s failed: %s", actor.organization_id, type(error).__name__
+            )
+        try:
+            breaches = check_breaches(self.db, actor, moment, origin=ORIGIN)
+            if breaches.breached:
+                logger.info("inbox %s: %s response-target breaches", actor.organization_id, breaches.breached)
+        except Exception as error:
+            logger.warning(
+                "scheduler: breach check for %s failed: %s", actor.organization_id, type(error).__name__
+            )
 
     def _loop(self) -> None:
         while not self._stop.wait(self.poll_seconds):

@@ -313,3 +313,23 @@ def test_api_cases_and_reply_flow(env: Env, ids: InboxIds) -> None:
     assert case["first_response_at"] is not None and case["status"] == "waiting"
     metrics = client.get("/api/inbox/metrics").json()
     assert metrics["overall"]["responded"] == 1
+
+
+def test_scheduler_tick_syncs_the_inbox_and_alerts_breaches(env: Env, ids: InboxIds) -> None:
+    from datetime import timedelta
+
+    import httpx
+
+    from rounds.db.models import utcnow
+    from rounds.jobs.scheduler import ListeningScheduler
+
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(503)))
+    scheduler = ListeningScheduler(env.db, env.settings, http=http)
+    scheduler.tick(utcnow() + timedelta(days=3))  # every open case is past its 24 h target by then
+    client = env.client(Role.RESPONDER)
+    case = client.get(f"/api/inbox/cases/{ids.case_id}").json()["case"]
+    assert case["breached_at"] is not None
+    first = case["breached_at"]
+    scheduler.tick(utcnow() + timedelta(days=4))  # idempotent: alerted once
+    assert client.get(f"/api/inbox/cases/{ids.case_id}").json()["case"]["breached_at"] == first
+    http.close()
