@@ -9,7 +9,7 @@ from rounds.db import Database
 from rounds.db.models import utcnow
 from rounds.domain.accounts import AccountPlatform, AccountStatus
 from rounds.domain.roles import Role
-from rounds.services import accounts, auth, demo_listening, departments, users
+from rounds.services import accounts, auth, demo_inbox, demo_listening, departments, users
 from rounds.services.context import Origin
 from rounds.settings import Settings
 
@@ -278,4 +278,5 @@ def create_demo(db: Database, settings: Settings) -> bool:
             dormant_after_days=settings.dormant_after_days,
         )
     demo_listening.create_demo_listening(db, settings, admin, origin)
+    demo_inbox.create_demo_inbox(db, settings, admin, origin)
     return True
