@@ -10,7 +10,9 @@ up to the next clause punctuation get a ``neg_`` prefix, so "not good" and "good
 
 from __future__ import annotations
 
-from functools import cached_property, lru_cache
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, Generic, TypeVar, overload
 
 import regex
 
@@ -160,6 +162,32 @@ def sentiment_features(marked: list[str]) -> list[str]:
     return feats
 
 
+_Value = TypeVar("_Value")
+
+
+class _computed_once(Generic[_Value]):
+    """``functools.cached_property`` without its per-instance lock (Python 3.11 takes an RLock on every first
+    access, a measurable share of a post's cost here; a TextView is never shared between threads while it is
+    being computed). The value is stored in the instance ``__dict__``, so later reads are plain attribute reads.
+    """
+
+    def __init__(self, compute: Callable[[Any], _Value]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _computed_once[_Value]: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> _Value: ...
+    def __get__(self, instance: object | None, owner: type[Any]) -> _Value | _computed_once[_Value]:
+        if instance is None:
+            return self
+        value = self.compute(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
 class TextView:
     """The analysis of one text, computed lazily and at most once, shared by every component."""
 
@@ -168,31 +196,36 @@ class TextView:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    @cached_property
+    @_computed_once
     def normalized(self) -> str:
         return normalize(self.text)
 
-    @cached_property
+    @_computed_once
     def tokens(self) -> list[str]:
         return tokenize(self.normalized)
 
-    @cached_property
+    @_computed_once
     def marked(self) -> list[str]:
         return mark_negation(self.tokens)
 
-    @cached_property
+    @_computed_once
     def token_set(self) -> frozenset[str]:
         return frozenset(self.tokens)
 
-    @cached_property
-    def word_features(self) -> list[str]:
-        return word_features(self.marked)
+    @_computed_once
+    def bigrams(self) -> list[str]:
+        return bigrams(self.marked)
 
-    @cached_property
+    @_computed_once
+    def word_features(self) -> list[str]:
+        """Unigrams and bigrams over the negation-marked tokens (:func:`word_features`)."""
+        return self.marked + self.bigrams
+
+    @_computed_once
     def sentiment_features(self) -> list[str]:
         return sentiment_features(self.marked)
 
-    @cached_property
+    @_computed_once
     def letters(self) -> int:
         """Alphabetic characters outside links and mentions (0 for emoji-only, empty or link-only text)."""
         text = self.normalized.replace("<url>", "").replace("@user", "")

@@ -60,9 +60,10 @@ class IntentComponent:
         self._thresholds = [float(thresholds.get(label, 0.0)) for label in self.model.classes]
         self._component = f"enrich.{self.name}.{self.version}"
         columns = {label: i for i, label in enumerate(self._labels)}
-        # Per label, in _CUES order: its cues, the id of its trigger gate (None: always checked), its model column.
-        self._plan: list[tuple[Intent, list[cues.Cue], int | None, int | None]] = [
-            (intent, cue_list, cues.gate_of(cue_list), columns.get(intent))
+        # Per label, in _CUES order: its value, its cues, the id of its trigger gate (None: always checked) and
+        # its model column.
+        self._plan: list[tuple[Intent, str, list[cues.Cue], int | None, int | None]] = [
+            (intent, intent.value, cue_list, cues.gate_of(cue_list), columns.get(intent))
             for intent, cue_list in _CUES.items()
         ]
 
@@ -98,7 +99,7 @@ class IntentComponent:
         negative_and_addressed = addressed and sentiment is Sentiment.NEGATIVE
         found: list[Intent] = []
         scores: dict[str, float] = {}
-        for intent, cue_list, gate, column in self._plan:
+        for intent, value, cue_list, gate, column in self._plan:
             if gate is not None and gate not in gates:
                 fired: list[str] = []
             else:
@@ -121,13 +122,13 @@ class IntentComponent:
                     draft.explanations.append(
                         explanation(
                             component=component,
-                            decision=intent.value,
+                            decision=value,
                             score=round(score, 3),
                             reason=reason,
                             evidence=tuple(fired),
                         )
                     )
-            scores[intent.value] = round(score, 4)
+            scores[value] = round(score, 4)
         if not found:
             found.append(Intent.OTHER)
             draft.explanations.append(

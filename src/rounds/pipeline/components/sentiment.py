@@ -25,7 +25,7 @@ from rounds.domain.enrichment import Sentiment, explanation
 from rounds.domain.posts import Post
 from rounds.pipeline.base import Draft, register
 from rounds.pipeline.linear import LinearModel, load_model
-from rounds.pipeline.text import TextView, token_features
+from rounds.pipeline.text import TextView, bigrams, token_features
 
 _TOKEN_LIMIT = 300_000
 """Distinct tokens remembered; past that the learned-token part of the table is dropped and rebuilt lazily."""
@@ -49,13 +49,13 @@ class SentimentComponent:
         self._width = len(self._classes)
         self._component = f"enrich.{self.name}.{self.version}"
         self._reasons = tuple(self.reason.format(value) for value in self._values)
-        bigrams = [feature for feature in self.model.index if " " in feature]
-        self._bigram_count = len(bigrams)
+        known_pairs = [feature for feature in self.model.index if " " in feature]
+        self._bigram_count = len(known_pairs)
         self._parts: list[str] = []
         self._ids: dict[str, int] = {}
         self._vectors: list[tuple[float, ...]] = []
         self._leans: list[tuple[float, ...]] = []
-        for pair in bigrams:
+        for pair in known_pairs:
             self._add(pair, self.model.weight(pair))
         self._table = np.zeros((max(1024, 2 * len(self._vectors)), self._width), dtype=np.float64)
         self._lean_table = np.zeros_like(self._table)
@@ -96,17 +96,19 @@ class SentimentComponent:
         del self._parts[keep:], self._vectors[keep:], self._leans[keep:]
         self._synced = min(self._synced, keep)
 
-    def ids(self, marked: list[str]) -> list[int]:
-        """Row ids of a post's tokens (every occurrence) and then of its known bigrams."""
+    def ids(self, marked: list[str], pairs: list[str] | None = None) -> list[int]:
+        """Row ids of a post's tokens (every occurrence) and then of its known bigrams (``pairs``: the
+        post's bigrams when already computed, as :attr:`TextView.bigrams`)."""
         get = self._ids.get
         ids = [get(token) for token in marked]
-        for position, found in enumerate(ids):
-            if found is None:
-                ids[position] = self._token(marked[position])
-        for i in range(len(marked) - 1):
-            found = get(marked[i] + " " + marked[i + 1])
-            if found is not None:
-                ids.append(found)
+        if None in ids:
+            ids = [
+                self._token(token) if found is None else found
+                for token, found in zip(marked, ids, strict=True)
+            ]
+        if pairs is None:
+            pairs = bigrams(marked)
+        ids.extend([found for found in map(get, pairs) if found is not None])
         return ids  # type: ignore[return-value]  # every None was replaced above
 
     def raw_scores(self, marked: list[str]) -> list[float]:
@@ -123,7 +125,9 @@ class SentimentComponent:
         top = heapq.nlargest(3, ((value, parts[i]) for value, i in candidates))
         return tuple(part.replace("neg_", "not ") for _, part in top)
 
-    def _decide(self, draft: Draft, raw: Sequence[float], ids: Sequence[int]) -> None:
+    def _decide(
+        self, draft: Draft, raw: Sequence[float], ids: Sequence[int], evidence: tuple[str, ...] | None = None
+    ) -> None:
         best = max(range(self._width), key=raw.__getitem__)
         top = raw[best]
         exps = [math.exp(v - top) for v in raw]
@@ -138,7 +142,7 @@ class SentimentComponent:
                 decision=self._values[best],
                 score=round(exps[best] / total, 3),
                 reason=self._reasons[best],
-                evidence=self._evidence(ids, best),
+                evidence=self._evidence(ids, best) if evidence is None else evidence,
             )
         )
 
@@ -158,43 +162,87 @@ class SentimentComponent:
         if not marked:
             self._neutral(draft)
             return
-        ids = self.ids(marked)
+        ids = self.ids(marked, view.bigrams)
         vectors = self._vectors
         # Summed in the same order as in training's check and in apply_many: bias, tokens, bigrams.
         raw = list(map(sum, zip(self._bias, *[vectors[i] for i in ids], strict=True)))
         self._decide(draft, raw, ids)
 
-    def _sync(self) -> NDArray[np.float64]:
-        """The numpy copy of the row table, extended with the rows added since the last batch."""
+    def _sync(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The numpy copies of the row tables, extended with the rows added since the last batch."""
         size = len(self._vectors)
         if size > len(self._table):
             grown = np.zeros((2 * size, self._width), dtype=np.float64)
             grown[: self._synced] = self._table[: self._synced]
             self._table = grown
+            grown = np.zeros((2 * size, self._width), dtype=np.float64)
+            grown[: self._synced] = self._lean_table[: self._synced]
+            self._lean_table = grown
         if size > self._synced:
             self._table[self._synced : size] = self._vectors[self._synced : size]
+            self._lean_table[self._synced : size] = self._leans[self._synced : size]
             self._synced = size
-        return self._table
+        return self._table, self._lean_table
 
     def apply_many(self, posts: Sequence[Post], views: Sequence[TextView], drafts: Sequence[Draft]) -> None:
-        """The batch form of :meth:`apply`: one numpy gather-and-sum for all posts' rows."""
+        """The batch form of :meth:`apply`: one numpy gather-and-sum for all posts' rows, and the evidence
+        candidates of every post ranked in one sort."""
         batch: list[list[int]] = []
         for view in views:
             marked = view.marked
-            batch.append(self.ids(marked) if marked else [])
+            batch.append(self.ids(marked, view.bigrams) if marked else [])
         flat = [i for ids in batch for i in ids]
         if not flat:
             for draft in drafts:
                 self._neutral(draft)
             return
-        table = self._sync()
+        table, lean_table = self._sync()
+        rows = np.asarray(flat, dtype=np.int64)
         lengths = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
         post_of_row = np.repeat(np.arange(len(batch)), lengths)
         totals = np.tile(self._bias_array, (len(batch), 1))
         # add.at adds row by row in order, so each post's sum is bit-identical to apply's.
-        np.add.at(totals, post_of_row, table[np.asarray(flat, dtype=np.int64)])
-        for ids, draft, raw in zip(batch, drafts, totals.tolist(), strict=True):
+        np.add.at(totals, post_of_row, table[rows])
+        best = totals.argmax(axis=1)  # first maximum, as max() in _decide
+        evidence = self._batch_evidence(rows, post_of_row, lean_table[rows, best[post_of_row]], batch, best)
+        for ids, draft, raw, found in zip(batch, drafts, totals.tolist(), evidence, strict=True):
             if ids:
-                self._decide(draft, raw, ids)
+                self._decide(draft, raw, ids, found)
             else:
                 self._neutral(draft)
+
+    _SHORTLIST: ClassVar[int] = 8
+
+    def _batch_evidence(
+        self,
+        rows: NDArray[np.int64],
+        post_of_row: NDArray[np.int64],
+        leans: NDArray[np.float64],
+        batch: list[list[int]],
+        best: NDArray[np.int64],
+    ) -> list[tuple[str, ...] | None]:
+        """Each post's evidence from its best-leaning parts: the parts with a positive lean, sorted by post
+        and lean, cut to a shortlist of ``_SHORTLIST`` per post. A post whose shortlist could hide a part that
+        belongs in its top three (repeated parts or ties at the cut) gets None and is ranked exactly by
+        :meth:`_evidence`."""
+        positive = np.flatnonzero(leans > 0)
+        evidence: list[tuple[str, ...] | None] = [()] * len(batch)
+        if not len(positive):
+            return evidence
+        owners = post_of_row[positive]
+        order = np.lexsort((-leans[positive], owners))
+        positive, owners = positive[order], owners[order]
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        ends = np.r_[starts[1:], len(owners)]
+        limit = self._SHORTLIST
+        parts = self._parts
+        values, ids, owner_list = leans[positive].tolist(), rows[positive].tolist(), owners.tolist()
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            cut = min(end, start + limit)
+            shortlist = {(values[k], ids[k]) for k in range(start, cut)}
+            top = heapq.nlargest(3, [(value, parts[i]) for value, i in shortlist])
+            if cut < end and (len(top) < 3 or top[-1][0] <= values[cut]):
+                evidence[owner_list[start]] = None
+                continue
+            evidence[owner_list[start]] = tuple(part.replace("neg_", "not ") for _, part in top)
+        return evidence
