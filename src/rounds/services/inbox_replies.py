@@ -36,7 +36,7 @@ from rounds.db.inbox import InboxCase, InboxReply, PrivacyIncident
 from rounds.db.listening import ConnectorSource, StoredPost
 from rounds.db.models import SocialAccount, utcnow
 from rounds.domain.audit import AuditAction
-from rounds.domain.errors import Conflict, NotFound, ValidationFailed
+from rounds.domain.errors import Conflict, NotFound, RoundsError, ValidationFailed
 from rounds.domain.replies import ReplyRequest, ReplyResult, ReplySender, SendStatus
 from rounds.domain.roles import Permission
 from rounds.domain.screening import Kind, Screening, ThreadContext, Verdict
@@ -152,35 +152,49 @@ def default_sender_factory(
     enabled connector source for the platform; None (the manual path) when there is none."""
 
     def factory(target: SenderTarget) -> ReplySender | None:
-        try:
-            from rounds.connectors import replies as connector_replies  # type: ignore[attr-defined,unused-ignore]
-        except ImportError:
+        from rounds.connectors import replies as connector_replies
+        from rounds.connectors.clock import SystemClock
+        from rounds.services.listening import decrypt_secret
+
+        if target.platform not in connector_replies.REPLY_PLATFORMS:
             return None
         with db.session() as session:
-            token = session.execute(
-                sa.select(ConnectorSource.credentials_encrypted)
+            # Listening sources are named "<platform>.<kind>" (x.recent_search, mastodon.timeline...).
+            row = session.execute(
+                sa.select(ConnectorSource.credentials_encrypted, ConnectorSource.options)
                 .where(
                     ConnectorSource.organization_id == target.organization_id,
-                    ConnectorSource.connector == target.platform,
+                    sa.or_(
+                        ConnectorSource.connector == target.platform,
+                        ConnectorSource.connector.like(f"{target.platform}.%"),
+                    ),
                     ConnectorSource.enabled.is_(True),
                     ConnectorSource.credentials_encrypted.is_not(None),
                 )
                 .order_by(ConnectorSource.id)
                 .limit(1)
-            ).scalar_one_or_none()
-        if not token:
+            ).first()
+        if row is None or not row.credentials_encrypted:
             return None
-        from rounds.connectors.clock import SystemClock
-        from rounds.services.listening import decrypt_secret
-
+        sender_class = connector_replies.sender_class(target.platform)
+        source_options: dict[str, Any] = dict(row.options or {})
+        # The sender takes only its own settings (instance URL, base URL, account id); a source may also carry
+        # a "reply" object with reply-only settings (e.g. visibility).
+        accepted = set(sender_class.Options.model_fields)
+        options = {key: value for key, value in source_options.items() if key in accepted}
+        reply_only = source_options.get("reply")
+        if isinstance(reply_only, dict):
+            options.update(reply_only)
         try:
             sender: ReplySender | None = connector_replies.reply_sender_for(
                 target.platform,
-                credentials=decrypt_secret(settings, token),
+                credentials=decrypt_secret(settings, row.credentials_encrypted),
                 http_client=http_client,
                 clock=clock or SystemClock(),
+                options=options,
             )
-        except (LookupError, ValueError, NotImplementedError):
+        except (LookupError, ValueError, NotImplementedError, RoundsError):
+            logger.warning("no usable reply sender for platform %s: settings incomplete", target.platform)
             return None
         return sender
 
