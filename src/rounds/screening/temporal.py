@@ -59,6 +59,7 @@ _WORD_DATE = cue_pattern(
 _NOT_DATE_AFTER = re.compile(
     r"\s*(?:tabs?|tablets?|cups?|doses?|of\s+(?:a|the)|mg|ml|pills?|inch|mile)\b", _I
 )
+_LOOK_BACK = 64  # "blood pressure" and its spaces: searching the whole prefix made long texts quadratic
 _NOT_DATE_BEFORE = re.compile(r"(?:bp|blood pressure|score|ratio|rated|gave it|out of)\s*$", _I)
 
 _NUMBER_WORDS = (
@@ -117,7 +118,9 @@ class DateRecognizer:
             start, end = match.span()
             value = match.group()
             if value[0].isdigit() and "/" in value and value.count("/") == 1:
-                if _NOT_DATE_AFTER.match(text, end) or _NOT_DATE_BEFORE.search(text, 0, start):
+                if _NOT_DATE_AFTER.match(text, end) or _NOT_DATE_BEFORE.search(
+                    text, max(0, start - _LOOK_BACK), start
+                ):
                     continue
                 month, day = value.split("/")
                 if month == "24" or (day == "7" and month == "24"):
