@@ -116,11 +116,11 @@ def one_by_one(predict: Predict) -> PredictMany:
     return lambda items: [predict(item) for item in items]
 
 
-def rounds_system(batch: int) -> PredictMany:
+def rounds_system(batch: int, name_model: str = "accurate") -> PredictMany:
     from rounds.domain.screening import Screening
     from rounds.screening import Screener
 
-    screener = Screener()
+    screener = Screener(name_model=name_model)
 
     def predict_many(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if batch <= 1:
@@ -378,7 +378,10 @@ def main() -> int:
         "social_phi": scorer.read_jsonl(str(args.data / "social_phi_dev.jsonl")),
         "btc_names": scorer.read_jsonl(str(args.data / "btc_names_dev.jsonl")),
     }
-    systems: list[tuple[str, Callable[[], PredictMany]]] = [("rounds", lambda: rounds_system(args.batch))]
+    systems: list[tuple[str, Callable[[], PredictMany]]] = [
+        ("rounds", lambda: rounds_system(args.batch, "accurate")),
+        ("rounds-fast", lambda: rounds_system(args.batch, "fast")),
+    ]
     notes: list[str] = []
     if not args.skip_presidio:
         if importlib.util.find_spec("presidio_analyzer") and importlib.util.find_spec(
@@ -395,7 +398,7 @@ def main() -> int:
     results = []
     for name, factory in systems:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        result = run(name, factory, sets, scorer, args.batch if name == "rounds" else 1)
+        result = run(name, factory, sets, scorer, args.batch if name.startswith("rounds") else 1)
         result["btc_precision"], result["btc_recall"] = per_type_btc(
             sets["btc_names"], result["predictions"]["btc_names"]
         )

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         "default: on, except in the test environment",
     )
     scheduler_poll_seconds: int = Field(default=30, ge=1, le=3600)
+    screening_name_model: Literal["accurate", "fast"] = Field(
+        default="accurate",
+        description="name/place tagger for screening: accurate (BiLSTM + perceptron) or fast (perceptron only, "
+        "about twice the throughput, lower recall on names and places)",
+    )
 
     @property
     def is_production(self) -> bool:

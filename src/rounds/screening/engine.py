@@ -93,11 +93,21 @@ def _organization_facts(profile: ScreeningProfile) -> dict[str, Any]:
 class Screener:
     """Load lexicons and models once; screen many texts."""
 
-    def __init__(self, profile: ScreeningProfile | None = None, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        profile: ScreeningProfile | None = None,
+        policy: Policy | None = None,
+        *,
+        name_model: str = "accurate",
+    ) -> None:
+        """``name_model``: ``accurate`` (default) or ``fast`` — which trained name/place tagger to use."""
         self.profile = profile or ScreeningProfile()
         self.policy = policy or Policy()
         self._facts = _organization_facts(self.profile)
-        self.recognizers: list[Recognizer] = [factory() for factory in RECOGNIZERS]
+        self.recognizers: list[Recognizer] = [
+            ModelNameRecognizer(name_model) if factory is ModelNameRecognizer else factory()
+            for factory in RECOGNIZERS
+        ]
         self.recognizers = [r for r in self.recognizers if getattr(r, "available", True)]
 
     @property

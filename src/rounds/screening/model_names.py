@@ -18,21 +18,28 @@ from rounds.screening.text import Prepared
 logger = logging.getLogger(__name__)
 
 MIN_SCORE = 0.5
+NAME_MODELS = ("accurate", "fast")
 _LABELS = {"NAME": SpanType.NAME, "LOCATION": SpanType.LOCATION}
 
 
 class ModelNameRecognizer:
     name = "phi.ner_model.v1"
 
-    def __init__(self) -> None:
+    def __init__(self, variant: str = "accurate") -> None:
+        """``accurate``: the shipped tagger (v2, BiLSTM + perceptron); ``fast``: the perceptron alone (v1),
+        about twice the throughput at lower name/place recall (docs/ner.md)."""
         self._tagger: Any = None
         self.available = False
         try:
-            from rounds.screening.ner import load_tagger
+            from rounds.screening.ner import load_tagger, load_v1_tagger
 
-            self._tagger = load_tagger()
+            if variant not in NAME_MODELS:
+                raise ValueError(f"unknown name model {variant!r}; use one of {', '.join(NAME_MODELS)}")
+            self._tagger = load_v1_tagger() if variant == "fast" else load_tagger()
             self.name = f"phi.ner_model.v1+{getattr(self._tagger, 'component', 'ner')}"
             self.available = True
+        except ValueError:
+            raise
         except Exception as error:
             logger.info(
                 "name/place model not loaded (%s); using lexicons and context only", type(error).__name__

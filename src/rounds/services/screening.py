@@ -242,7 +242,7 @@ def screener_for(db: Database, organization_id: int) -> Screener:
         if cached is not None and cached.fingerprint == fingerprint:
             return cached.screener
     # Built outside the lock (it loads lexicons); two threads racing both build, the last one is kept.
-    screener = Screener(profile, policy)
+    screener = Screener(profile, policy, name_model=db.settings.screening_name_model)
     with _CACHE_LOCK:
         if organization_id not in _CACHE and len(_CACHE) >= MAX_CACHED_ORGANIZATIONS:
             _CACHE.pop(next(iter(_CACHE)))

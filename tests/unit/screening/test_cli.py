@@ -85,3 +85,40 @@ def test_check_file(tmp_path: Path) -> None:
         if "error" not in record:
             assert isinstance(record["patient_linked"], bool)
             assert isinstance(record["rewrite"], str)
+
+
+def test_check_file_in_batches_matches_single_screening(tmp_path: Path) -> None:
+    """Files are screened in batches; a line the engine refuses (unknown kind) gets its own error record and
+    every other line gets exactly what screening it alone gives."""
+    texts = [
+        "pt Ana Ruiz in bed 4 with sepsis",
+        "Free flu shots Monday in the lobby",
+        "Sorry about your stay on 6 East last Tuesday",
+        "Congrats to our nurse Maria Lopez on her award!",
+    ]
+    items = [{"id": f"p{i}", "text": texts[i % len(texts)], "kind": "post"} for i in range(150)]
+    items[70]["kind"] = "tweet"
+    source = tmp_path / "posts.jsonl"
+    source.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    target = tmp_path / "out.jsonl"
+    result = runner.invoke(
+        make_app(), ["check", "--in", str(source), "--out", str(target), "--name-model", "fast"]
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in records] == [item["id"] for item in items]
+    assert records[70]["error"]["code"] == "bad_input"
+    from rounds.screening import Screener
+
+    screener = Screener(name_model="fast")
+    for record, item in zip(records, items, strict=True):
+        if "error" in record:
+            continue
+        alone = check.result_record(item["id"], screener.screen(item["text"], "post"))
+        assert record == alone
+
+
+def test_check_unknown_name_model_is_a_clear_error() -> None:
+    result = runner.invoke(make_app(), ["check", "hello", "--name-model", "huge"])
+    assert result.exit_code == 2
+    assert "--name-model" in result.output
