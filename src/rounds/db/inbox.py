@@ -1,7 +1,7 @@
 """Engagement inbox tables: cases and their posts, internal notes, replies (screened, approved, sent at most
 once), privacy incidents, queues, routing rules, response-time targets, inbox settings and in-app notifications.
 
-Registered on :data:`rounds.db.models.Base` (``models.py`` imports this module). Migration: ``0004_inbox``.
+Registered on :data:`rounds.db.models.Base` (``models.py`` imports this module). Migrations: ``0004_inbox``, ``0006_inbox_resolution``.
 Read and written only through the ``rounds.services.inbox*`` modules.
 
 Replies keep their text (it is the archive of what the organization said in public); screening results keep the
@@ -74,6 +74,10 @@ class InboxCase(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     breached_at: Mapped[datetime | None] = mapped_column()
     breach_alert_id: Mapped[int | None] = mapped_column(sa.ForeignKey("alerts.id"))
+    # resolution clock (0006): opened_at + the category's resolution target; alerted once when passed unresolved
+    resolution_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolution_breached_at: Mapped[datetime | None] = mapped_column()
+    resolution_breach_alert_id: Mapped[int | None] = mapped_column(sa.ForeignKey("alerts.id"))
     escalated_at: Mapped[datetime | None] = mapped_column()
     escalation_alert_id: Mapped[int | None] = mapped_column(sa.ForeignKey("alerts.id"))
     merged_into_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("inbox_cases.id"))
@@ -196,7 +200,8 @@ class InboxRoutingRule(Base):
 
 
 class ResponseTarget(Base):
-    """First-response target for one category; categories without a row use the defaults."""
+    """Targets for one category: ``minutes`` to the first response and ``resolution_minutes`` to resolution
+    (None: the default). Categories without a row use the defaults."""
 
     __tablename__ = "inbox_response_targets"
     __table_args__ = (sa.UniqueConstraint("organization_id", "category"),)
@@ -205,6 +210,7 @@ class ResponseTarget(Base):
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     category: Mapped[str] = mapped_column(sa.String(40))
     minutes: Mapped[int] = mapped_column()
+    resolution_minutes: Mapped[int | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -80,6 +80,17 @@ DEFAULT_TARGET_MINUTES: dict[Category, int] = {
     Category.OTHER: 72 * 60,
 }
 
+DEFAULT_RESOLUTION_MINUTES: dict[Category, int] = {
+    Category.EMERGENCY: 4 * 60,
+    Category.COMPLAINT: 72 * 60,
+    Category.QUESTION: 72 * 60,
+    Category.APPOINTMENT: 72 * 60,
+    Category.ADVERSE_DRUG_EVENT: 72 * 60,
+    Category.MISINFORMATION: 7 * 24 * 60,
+    Category.PRAISE: 7 * 24 * 60,
+    Category.OTHER: 7 * 24 * 60,
+}
+
 # Most severe first: a post that is both a complaint and a question is a complaint.
 _CATEGORY_ORDER: list[tuple[str, Category]] = [
     (Intent.EMERGENCY_SELF_HARM.value, Category.EMERGENCY),
@@ -189,6 +200,22 @@ def due_at_for(session: Session, case: InboxCase) -> datetime:
     return case.opened_at + timedelta(minutes=minutes)
 
 
+def resolution_target_minutes(session: Session, organization_id: int, category: Category) -> int:
+    row = session.execute(
+        sa.select(ResponseTarget.resolution_minutes).where(
+            ResponseTarget.organization_id == organization_id, ResponseTarget.category == category.value
+        )
+    ).scalar_one_or_none()
+    if row is not None:
+        return int(row)
+    return DEFAULT_RESOLUTION_MINUTES.get(category, DEFAULT_RESOLUTION_MINUTES[Category.OTHER])
+
+
+def resolution_due_at_for(session: Session, case: InboxCase) -> datetime:
+    minutes = resolution_target_minutes(session, case.organization_id, Category(case.category))
+    return case.opened_at + timedelta(minutes=minutes)
+
+
 # --- loading -------------------------------------------------------------------------------------------------
 
 
@@ -219,6 +246,7 @@ def case_snapshot(case: InboxCase) -> dict[str, Any]:
         "self_disclosed_phi": case.self_disclosed_phi,
         "emergency": case.emergency,
         "due_at": case.due_at.isoformat() if case.due_at else None,
+        "resolution_due_at": case.resolution_due_at.isoformat() if case.resolution_due_at else None,
     }
 
 
@@ -250,6 +278,9 @@ class CaseView(BaseModel):
     first_response_at: datetime | None
     resolved_at: datetime | None
     breached_at: datetime | None
+    resolution_due_at: datetime | None
+    resolution_overdue: bool
+    resolution_breached_at: datetime | None
     escalated_at: datetime | None
     merged_into_case_id: int | None
     post_count: int
@@ -422,6 +453,13 @@ def case_view(case: InboxCase, *, names: dict[int, str], post_count: int, now: d
         first_response_at=case.first_response_at,
         resolved_at=case.resolved_at,
         breached_at=case.breached_at,
+        resolution_due_at=case.resolution_due_at,
+        resolution_overdue=bool(
+            case.resolution_due_at is not None
+            and CaseStatus(case.status).open
+            and case.resolution_due_at < now
+        ),
+        resolution_breached_at=case.resolution_breached_at,
         escalated_at=case.escalated_at,
         merged_into_case_id=case.merged_into_case_id,
         post_count=post_count,

@@ -1,7 +1,8 @@
 """Inbox alerts through the listening notifier (in-app, email over SMTP, Slack/Teams/Mattermost webhooks):
 
 * escalation: an emergency or self-harm case notifies the on-call contact at once (quiet hours never apply);
-* breaches: an open case with no first response past its due time raises one alert, once (idempotent).
+* breaches: an open case with no first response past its due time raises one alert, once (idempotent); an
+  open case past its resolution due time raises one resolution-breach alert, once.
 
 Alert reasons name the case, its category and the times, never the post text or the author.
 ``rounds.services.listening_alerts.deliver_notifications`` delivers them like any other alert.
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 ESCALATION_KIND = "inbox_emergency"
 BREACH_KIND = "inbox_breach"
+RESOLUTION_BREACH_KIND = "inbox_resolution_breach"
 
 
 def settings_row(session: Session, organization_id: int) -> InboxSettings:
@@ -90,25 +92,49 @@ class BreachReport(BaseModel):
     checked: int
     breached: int
     case_ids: list[int]
+    """First-response breaches alerted by this run."""
+    resolution_breached: int = 0
+    resolution_case_ids: list[int] = []
+    """Resolution breaches alerted by this run."""
+
+
+def _alert(
+    session: Session, row: InboxSettings, case: InboxCase, kind: str, late: int, reason: str, now: datetime
+) -> Alert:
+    alert = Alert(
+        organization_id=case.organization_id,
+        post_id=_first_post_id(session, case),
+        kind=kind,
+        score=float(late),
+        reason=reason,
+        created_at=now,
+    )
+    session.add(alert)
+    session.flush()
+    channels = list(row.breach_channels) + (on_call_channels(row) if case.emergency else [])
+    notify_channels(session, alert, channels, now)
+    return alert
 
 
 def check_breaches(
     db: Database, actor: Actor, now: datetime | None = None, *, origin: Origin
 ) -> BreachReport:
-    """Raise one alert per open case past its response target with no first response. Idempotent: a case
-    that already has a breach alert is not alerted again."""
+    """Raise one alert per open case past its first-response target with no first response, and one per open
+    case past its resolution target. Idempotent: a case is alerted at most once for each target."""
     actor.require(Permission.VIEW_INBOX)
     now = now or utcnow()
     open_statuses = [status.value for status in CaseStatus if status.open]
     breached: list[int] = []
+    resolution_breached: list[int] = []
     with db.session() as session:
-        cases = list(
+        base = sa.select(InboxCase).where(
+            InboxCase.organization_id == actor.organization_id,
+            InboxCase.status.in_(open_statuses),
+            InboxCase.merged_into_case_id.is_(None),
+        )
+        late_response = list(
             session.execute(
-                sa.select(InboxCase)
-                .where(
-                    InboxCase.organization_id == actor.organization_id,
-                    InboxCase.status.in_(open_statuses),
-                    InboxCase.merged_into_case_id.is_(None),
+                base.where(
                     InboxCase.first_response_at.is_(None),
                     InboxCase.breach_alert_id.is_(None),
                     InboxCase.due_at.is_not(None),
@@ -118,25 +144,33 @@ def check_breaches(
                 .with_for_update()
             ).scalars()
         )
-        if not cases:
+        late_resolution = list(
+            session.execute(
+                base.where(
+                    InboxCase.resolution_breach_alert_id.is_(None),
+                    InboxCase.resolution_due_at.is_not(None),
+                    InboxCase.resolution_due_at < now,
+                )
+                .order_by(InboxCase.id)
+                .with_for_update()
+            ).scalars()
+        )
+        if not late_response and not late_resolution:
             return BreachReport(checked=0, breached=0, case_ids=[])
         row = settings_row(session, actor.organization_id)
-        for case in cases:
+        for case in late_response:
             assert case.due_at is not None
             late = int((now - case.due_at).total_seconds() // 60)
-            alert = Alert(
-                organization_id=case.organization_id,
-                post_id=_first_post_id(session, case),
-                kind=BREACH_KIND,
-                score=float(late),
-                reason=f"Inbox case {case.id} ({case.category}) has had no response for {late} minutes past "
+            alert = _alert(
+                session,
+                row,
+                case,
+                BREACH_KIND,
+                late,
+                f"Inbox case {case.id} ({case.category}) has had no response for {late} minutes past "
                 f"its target (due {case.due_at:%Y-%m-%d %H:%M} UTC).",
-                created_at=now,
+                now,
             )
-            session.add(alert)
-            session.flush()
-            channels = list(row.breach_channels) + (on_call_channels(row) if case.emergency else [])
-            notify_channels(session, alert, channels, now)
             case.breach_alert_id = alert.id
             case.breached_at = now
             audit.record(
@@ -149,4 +183,39 @@ def check_breaches(
                 origin=origin,
             )
             breached.append(case.id)
-    return BreachReport(checked=len(cases), breached=len(breached), case_ids=breached)
+        for case in late_resolution:
+            assert case.resolution_due_at is not None
+            late = int((now - case.resolution_due_at).total_seconds() // 60)
+            alert = _alert(
+                session,
+                row,
+                case,
+                RESOLUTION_BREACH_KIND,
+                late,
+                f"Inbox case {case.id} ({case.category}) is still unresolved {late} minutes past its "
+                f"resolution target (due {case.resolution_due_at:%Y-%m-%d %H:%M} UTC).",
+                now,
+            )
+            case.resolution_breach_alert_id = alert.id
+            case.resolution_breached_at = now
+            audit.record(
+                session,
+                actor=actor,
+                action=AuditAction.INBOX_RESOLUTION_TARGET_BREACHED,
+                object_type="inbox_case",
+                object_id=case.id,
+                after={
+                    "alert_id": alert.id,
+                    "resolution_due_at": case.resolution_due_at.isoformat(),
+                    "minutes_late": late,
+                },
+                origin=origin,
+            )
+            resolution_breached.append(case.id)
+    return BreachReport(
+        checked=len({c.id for c in late_response} | {c.id for c in late_resolution}),
+        breached=len(breached),
+        case_ids=breached,
+        resolution_breached=len(resolution_breached),
+        resolution_case_ids=resolution_breached,
+    )

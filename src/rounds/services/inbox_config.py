@@ -19,7 +19,12 @@ from rounds.domain.errors import Conflict, NotFound, ValidationFailed
 from rounds.domain.roles import Permission
 from rounds.services import audit
 from rounds.services.context import Actor, Origin
-from rounds.services.inbox import DEFAULT_TARGET_MINUTES, Category, parse_category
+from rounds.services.inbox import (
+    DEFAULT_RESOLUTION_MINUTES,
+    DEFAULT_TARGET_MINUTES,
+    Category,
+    parse_category,
+)
 from rounds.services.inbox_alerts import settings_row
 from rounds.services.inbox_work import clean_tags, may_work_cases
 from rounds.services.listening_alerts import Channel
@@ -289,6 +294,61 @@ def do_set_response_target(
             object_id=chosen.value,
             before={"minutes": before},
             after={"minutes": minutes},
+            origin=origin,
+        )
+
+
+def list_resolution_targets(db: Database, actor: Actor) -> dict[str, int]:
+    """Minutes to resolution per category (stored values over the defaults)."""
+    actor.require(Permission.VIEW_INBOX)
+    targets = {category.value: minutes for category, minutes in DEFAULT_RESOLUTION_MINUTES.items()}
+    with db.session() as session:
+        for category, minutes in session.execute(
+            sa.select(ResponseTarget.category, ResponseTarget.resolution_minutes).where(
+                ResponseTarget.organization_id == actor.organization_id,
+                ResponseTarget.resolution_minutes.is_not(None),
+            )
+        ):
+            targets[category] = int(minutes or 0)
+    return targets
+
+
+def do_set_resolution_target(
+    db: Database, actor: Actor, category: Category | str, minutes: int, *, origin: Origin
+) -> None:
+    """Set a category's resolution target. Applies to cases created afterwards (and to a case whose category
+    changes); existing due times stay as promised."""
+    actor.require(Permission.MANAGE_INBOX_RULES)
+    chosen = category if isinstance(category, Category) else parse_category(category)
+    if not 1 <= minutes <= 60 * 24 * 90:
+        raise ValidationFailed("A resolution target is between 1 minute and 90 days.")
+    with db.session() as session:
+        row = session.execute(
+            sa.select(ResponseTarget).where(
+                ResponseTarget.organization_id == actor.organization_id,
+                ResponseTarget.category == chosen.value,
+            )
+        ).scalar_one_or_none()
+        before = (
+            row.resolution_minutes if row and row.resolution_minutes else DEFAULT_RESOLUTION_MINUTES[chosen]
+        )
+        if row is None:
+            row = ResponseTarget(
+                organization_id=actor.organization_id,
+                category=chosen.value,
+                minutes=DEFAULT_TARGET_MINUTES[chosen],
+            )
+            session.add(row)
+        row.resolution_minutes, row.updated_at = minutes, utcnow()
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.INBOX_RESOLUTION_TARGET_SET,
+            object_type="inbox_response_target",
+            object_id=chosen.value,
+            before={"resolution_minutes": before},
+            after={"resolution_minutes": minutes},
             origin=origin,
         )
 

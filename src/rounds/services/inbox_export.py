@@ -163,11 +163,15 @@ class MetricRow(BaseModel):
     within_target: int
     missed_target: int
     compliance: float | None
-    """within / (within + missed); cases still inside their target are not counted yet."""
+    """First response: within / (within + missed); cases still inside their target are not counted yet."""
     median_first_response_minutes: float | None
     mean_first_response_minutes: float | None
     resolved: int
     median_resolution_minutes: float | None
+    resolution_within_target: int = 0
+    resolution_missed_target: int = 0
+    resolution_compliance: float | None = None
+    """Resolution: resolved by the resolution due time / (that + resolved late or open past it)."""
 
 
 class InboxMetrics(BaseModel):
@@ -201,6 +205,22 @@ def _row(team: str, category: str, cases: Sequence[InboxCase], now: datetime) ->
             or (c.first_response_at is None and c.due_at < now)
         )
     )
+    resolved_within = sum(
+        1
+        for c in cases
+        if c.resolved_at is not None
+        and c.resolution_due_at is not None
+        and c.resolved_at <= c.resolution_due_at
+    )
+    resolved_missed = sum(
+        1
+        for c in cases
+        if c.resolution_due_at is not None
+        and (
+            (c.resolved_at is not None and c.resolved_at > c.resolution_due_at)
+            or (c.resolved_at is None and c.resolution_due_at < now)
+        )
+    )
     return MetricRow(
         team=team,
         category=category,
@@ -213,6 +233,11 @@ def _row(team: str, category: str, cases: Sequence[InboxCase], now: datetime) ->
         mean_first_response_minutes=round(statistics.fmean(firsts), 1) if firsts else None,
         resolved=len(resolutions),
         median_resolution_minutes=round(statistics.median(resolutions), 1) if resolutions else None,
+        resolution_within_target=resolved_within,
+        resolution_missed_target=resolved_missed,
+        resolution_compliance=round(resolved_within / (resolved_within + resolved_missed), 4)
+        if resolved_within + resolved_missed
+        else None,
     )
 
 

@@ -51,6 +51,7 @@ from rounds.services.inbox import (
     case_snapshot,
     category_for,
     due_at_for,
+    resolution_due_at_for,
     triage,
 )
 from rounds.services.inbox_alerts import escalate, settings_row
@@ -413,6 +414,7 @@ def _place(
     session.add(case)
     session.flush()
     case.due_at = due_at_for(session, case)
+    case.resolution_due_at = resolution_due_at_for(session, case)
     session.add(
         InboxCaseItem(organization_id=organization_id, case_id=case.id, post_id=post.id, added_at=now)
     )
@@ -518,6 +520,8 @@ def _join(
         case.emergency = case.emergency or category is Category.EMERGENCY
         if case.first_response_at is None:
             case.due_at = due_at_for(session, case)
+        if case.resolution_breach_alert_id is None:
+            case.resolution_due_at = resolution_due_at_for(session, case)
     result = triage(
         category=Category(case.category),
         sentiment="negative"

@@ -9,12 +9,26 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from rounds.db import Database
 from rounds.db.inbox import InboxCase
+from rounds.db.listening import Alert
+from rounds.db.models import AuditEvent, utcnow
+from rounds.domain.errors import ValidationFailed
 from rounds.services.context import Actor
-from rounds.services.inbox import CaseFilter, list_cases
+from rounds.services.inbox import CaseFilter, access_case, list_cases, resolution_due_at_for
+from rounds.services.inbox_alerts import check_breaches
+from rounds.services.inbox_config import (
+    do_set_resolution_target,
+    do_set_response_target,
+    list_resolution_targets,
+    list_response_targets,
+)
+from rounds.services.inbox_export import export_metrics_csv, inbox_metrics
+
+from .conftest import ORIGIN
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
@@ -43,6 +57,11 @@ def make_case(db: Database, organization_id: int, n: int, **fields: Any) -> int:
         return case.id
 
 
+def _actions(db: Database) -> list[str]:
+    with db.session() as session:
+        return list(session.execute(sa.select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
+
+
 # --- 1. tag filter in SQL ------------------------------------------------------------------------------------
 
 
@@ -63,3 +82,79 @@ def test_tag_filter_is_applied_before_paging(db: Database, admin: Actor) -> None
     assert list_cases(db, admin, CaseFilter(tag="nothing"), now=NOW) == ([], 0)
     with db.session() as session:  # the filter is SQL: the count query holds it
         assert session.execute(sa.select(sa.func.count()).select_from(InboxCase)).scalar_one() == 10
+
+
+# --- 2. resolution targets -----------------------------------------------------------------------------------
+
+
+def test_resolution_targets_default_and_configurable(db: Database, admin: Actor) -> None:
+    targets = list_resolution_targets(db, admin)
+    assert (targets["emergency"], targets["complaint"], targets["question"], targets["other"]) == (
+        4 * 60,
+        72 * 60,
+        72 * 60,
+        7 * 24 * 60,
+    )
+    do_set_resolution_target(db, admin, "complaint", 48 * 60, origin=ORIGIN)
+    do_set_response_target(db, admin, "complaint", 60, origin=ORIGIN)  # the same row, the other column
+    assert list_resolution_targets(db, admin)["complaint"] == 48 * 60
+    assert list_response_targets(db, admin)["complaint"] == 60
+    with pytest.raises(ValidationFailed):
+        do_set_resolution_target(db, admin, "complaint", 0, origin=ORIGIN)
+    case_id = make_case(db, admin.organization_id, 1, category="complaint")
+    with db.session() as session:
+        case = session.get(InboxCase, case_id)
+        assert case is not None
+        assert resolution_due_at_for(session, case) == case.opened_at + timedelta(hours=48)
+    assert "inbox.resolution_target_set" in _actions(db)
+
+
+def test_breach_alerts_for_both_targets_are_raised_once(db: Database, admin: Actor) -> None:
+    org = admin.organization_id
+    past, future = NOW - timedelta(minutes=30), NOW + timedelta(hours=5)
+    unanswered = make_case(db, org, 1, due_at=past, resolution_due_at=future)
+    answered_unresolved = make_case(
+        db, org, 2, status="waiting", due_at=past, first_response_at=past, resolution_due_at=past
+    )
+    both = make_case(db, org, 3, category="emergency", emergency=True, due_at=past, resolution_due_at=past)
+    make_case(db, org, 4, status="resolved", due_at=past, resolution_due_at=past, resolved_at=past)
+
+    report = check_breaches(db, admin, NOW, origin=ORIGIN)
+    assert report.case_ids == [unanswered, both]
+    assert report.resolution_case_ids == [answered_unresolved, both]
+    assert check_breaches(db, admin, NOW + timedelta(hours=1), origin=ORIGIN).model_dump() == {
+        "checked": 0,
+        "breached": 0,
+        "case_ids": [],
+        "resolution_breached": 0,
+        "resolution_case_ids": [],
+    }
+    with db.session() as session:
+        kinds = sorted(session.execute(sa.select(Alert.kind)).scalars())
+        assert kinds == ["inbox_breach", "inbox_breach", "inbox_resolution_breach", "inbox_resolution_breach"]
+        reasons = list(session.execute(sa.select(Alert.reason)).scalars())
+        assert all("author" not in reason for reason in reasons)
+        row = session.get(InboxCase, answered_unresolved)
+        assert row is not None and row.resolution_breached_at is not None and row.breached_at is None
+    assert _actions(db).count("inbox.resolution_target_breached") == 2
+    detail = access_case(db, admin, answered_unresolved, now=NOW)
+    assert detail.case.resolution_overdue and not detail.case.overdue
+
+
+def test_metrics_report_compliance_for_both_targets(db: Database, admin: Actor) -> None:
+    org = admin.organization_id
+    now = utcnow()
+    opened = now - timedelta(days=2)
+    due, resolution_due = opened + timedelta(hours=24), opened + timedelta(hours=30)
+    common = {"opened_at": opened, "due_at": due, "resolution_due_at": resolution_due}
+    make_case(db, org, 1, status="resolved", first_response_at=opened + timedelta(hours=1),
+              resolved_at=opened + timedelta(hours=2), **common)  # fmt: skip
+    make_case(db, org, 2, status="resolved", first_response_at=opened + timedelta(hours=25),
+              resolved_at=opened + timedelta(hours=40), **common)  # fmt: skip
+    make_case(db, org, 3, status="waiting", first_response_at=opened + timedelta(hours=3), **common)
+    metrics = inbox_metrics(db, admin)
+    overall = metrics.overall
+    assert (overall.within_target, overall.missed_target) == (2, 1)
+    assert (overall.resolution_within_target, overall.resolution_missed_target) == (1, 2)
+    assert overall.resolution_compliance == round(1 / 3, 4)
+    assert "resolution_compliance" in export_metrics_csv(db, admin, origin=ORIGIN).splitlines()[0]

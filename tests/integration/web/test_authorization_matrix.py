@@ -747,6 +747,7 @@ CASES += [
     Case("GET", "/api/inbox/queues", VIEW_INBOX),
     Case("GET", "/api/inbox/routing-rules", VIEW_INBOX),
     Case("GET", "/api/inbox/targets", VIEW_INBOX),
+    Case("GET", "/api/inbox/resolution-targets", VIEW_INBOX),
     Case("GET", "/api/inbox/settings", INBOX_RULES),
     Case(
         "POST",
@@ -808,6 +809,12 @@ CASES += [
     Case("POST", "/api/inbox/routing-rules", INBOX_RULES, json=rule_body),
     Case("PUT", "/api/inbox/routing-rules/{rule_id}", INBOX_RULES, json=rule_body),
     Case("PUT", "/api/inbox/targets/{category}", INBOX_RULES, json=lambda world, role: {"minutes": 90}),
+    Case(
+        "PUT",
+        "/api/inbox/resolution-targets/{category}",
+        INBOX_RULES,
+        json=lambda world, role: {"minutes": 900},
+    ),
     Case(
         "PUT",
         "/api/inbox/settings",

@@ -36,7 +36,8 @@ def test_inbox_lists_cases_by_priority_with_reason_and_timer(env: Env, ids: Inbo
     assert f'data-case="{ids.case_id}"' in html and f'data-case="{ids.other_case_id}"' in html
     assert html.index(f'data-case="{ids.case_id}"') < html.index(f'data-case="{ids.other_case_id}"')
     assert "Why: complaint (+20)" in html
-    assert re.search(r'class="timer timer-due"[^>]*>due in 2[12] h', html)
+    assert re.search(r'class="timer response-clock timer-due"[^>]*>due in 2[12] h', html)
+    assert re.search(r'class="timer resolution-clock timer-due"[^>]*>due in 2 d 2[12] h', html)  # 72 h
     assert "self-disclosed health details" in html
     assert 'href="/inbox"' in html and 'aria-current="page"' in html  # the nav entry
     assert 'id="bulk-form"' not in html  # responders take cases, they do not bulk-assign
@@ -100,6 +101,8 @@ def test_case_page_shows_thread_context_explanations_phi_banner_and_replies(env:
     assert "describes a bad experience with a service" in html  # enrichment explanation
     assert "shared their own health details in public" in html
     assert "Hide the comment" in html and "Record a privacy incident" in html
+    assert 'id="response-timer"' in html and "target: first response by" in html
+    assert 'id="resolution-timer"' in html and "target: resolved by" in html
     # the blocked reply: reason shown, send disabled, the override form for the privacy officer
     blocked = html[html.index(f'id="reply-{ids.blocked_reply_id}"') :]
     blocked = blocked[: blocked.index("</article>")]
@@ -266,6 +269,12 @@ def test_settings_pages(env: Env, ids: InboxIds) -> None:
         'name="minutes_complaint" type="number" min="1" max="43200" value="120"'
         in client.get("/inbox/settings").text
     )
+    saved = post(client, "/inbox/settings/targets", {"resolution_minutes_complaint": "2880"})
+    assert saved.status_code == 303
+    assert 'name="resolution_minutes_complaint" type="number" min="1" max="129600" value="2880"' in (
+        client.get("/inbox/settings").text
+    )
+    assert client.get("/api/inbox/resolution-targets").json()["complaint"] == 2880
     bad = post(client, "/inbox/settings/targets", {"minutes_complaint": "0"})
     assert bad.status_code == 422
     saved = post(

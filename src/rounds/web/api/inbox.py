@@ -174,6 +174,12 @@ class TargetBody(BaseModel):
     minutes: int = Field(ge=1, le=60 * 24 * 30)
 
 
+class ResolutionTargetBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: int = Field(ge=1, le=60 * 24 * 90)
+
+
 class ReadBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -482,6 +488,21 @@ def set_target(
 ) -> dict[str, int]:
     inbox_config.do_set_response_target(db, actor, category, body.minutes, origin=origin)
     return inbox_config.list_response_targets(db, actor)
+
+
+@router.get(
+    "/resolution-targets", response_model=dict[str, int], summary="Minutes to resolution per category"
+)
+def resolution_targets(db: DbDep, actor: ActorDep) -> dict[str, int]:
+    return inbox_config.list_resolution_targets(db, actor)
+
+
+@router.put("/resolution-targets/{category}", response_model=dict[str, int])
+def set_resolution_target(
+    category: str, body: ResolutionTargetBody, db: DbDep, actor: ActorDep, origin: OriginDep
+) -> dict[str, int]:
+    inbox_config.do_set_resolution_target(db, actor, category, body.minutes, origin=origin)
+    return inbox_config.list_resolution_targets(db, actor)
 
 
 @router.get("/settings", response_model=InboxSettingsView, summary="On-call contact and breach channels")

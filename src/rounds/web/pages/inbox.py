@@ -27,7 +27,7 @@ from rounds.services.context import Actor
 from rounds.services.inbox import CaseFilter, CaseStatus, Category
 from rounds.web.context import ActorDep, DbDep, OriginDep
 from rounds.web.forms import optional_int
-from rounds.web.pages.inbox_support import assignable_people, inbox_signature, timer
+from rounds.web.pages.inbox_support import assignable_people, inbox_signature, timers
 from rounds.web.rendering import render
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def _list_context(
     return (
         {
             "cases": cases,
-            "timers": {case.id: timer(case) for case in cases},
+            "timers": {case.id: timers(case) for case in cases},
             "total": total,
             "page": number,
             "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),

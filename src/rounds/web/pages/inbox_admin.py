@@ -112,6 +112,7 @@ def settings_page(
         "queue_names": {queue.id: queue.name for queue in queues},
         "rules": inbox_config.list_routing_rules(db, actor),
         "targets": inbox_config.list_response_targets(db, actor),
+        "resolution_targets": inbox_config.list_resolution_targets(db, actor),
         "categories": CATEGORY_OPTIONS,
         "people": people,
         "names": {int(key): value for key, value in names.items()},
@@ -220,23 +221,29 @@ def rule_save(
 async def targets_save(request: Request, db: DbDep, actor: ActorDep, origin: OriginDep) -> Response:
     form = await request.form()
     wanted: dict[Category, int] = {}
+    wanted_resolution: dict[Category, int] = {}
     try:
         for category in Category:
-            raw = form.get(f"minutes_{category.value}")
-            if isinstance(raw, str) and raw.strip():
-                minutes = optional_int(raw, f"minutes_{category.value}")
-                if minutes is not None:
-                    wanted[category] = minutes
+            for prefix, into in (("minutes_", wanted), ("resolution_minutes_", wanted_resolution)):
+                raw = form.get(f"{prefix}{category.value}")
+                if isinstance(raw, str) and raw.strip():
+                    minutes = optional_int(raw, f"{prefix}{category.value}")
+                    if minutes is not None:
+                        into[category] = minutes
     except RoundsError as error:
         return _refused(request, db, actor, error)
     from starlette.concurrency import run_in_threadpool
 
     def save() -> Response:
         current = inbox_config.list_response_targets(db, actor)
+        current_resolution = inbox_config.list_resolution_targets(db, actor)
         try:
             for category, minutes in wanted.items():
                 if current.get(category.value) != minutes:
                     inbox_config.do_set_response_target(db, actor, category, minutes, origin=origin)
+            for category, minutes in wanted_resolution.items():
+                if current_resolution.get(category.value) != minutes:
+                    inbox_config.do_set_resolution_target(db, actor, category, minutes, origin=origin)
         except RoundsError as error:
             return _refused(request, db, actor, error)
         return _saved("targets_saved")

@@ -25,7 +25,7 @@ from rounds.services.inbox_replies import ReplyStatus, SenderTarget, Template
 from rounds.web.context import ActorDep, DbDep, OriginDep
 from rounds.web.forms import checkbox, optional_int
 from rounds.web.pages.inbox import page
-from rounds.web.pages.inbox_support import assignable_people, sender_factory, timer
+from rounds.web.pages.inbox_support import assignable_people, sender_factory, timers
 from rounds.web.pages.listening import highlight
 
 router = APIRouter()
@@ -143,7 +143,7 @@ def case_page(
             "title": f"Case {case.id}",
             "detail": detail,
             "case": case,
-            "timer": timer(case),
+            "timer": timers(case),
             "posts": posts,
             "replies": replies,
             "people": assignable_people(db, actor),

@@ -69,6 +69,26 @@ def timer(case: inbox.CaseView, now: datetime | None = None) -> tuple[str, str]:
     return "due", f"due in {_span(delta)}"
 
 
+def resolution_timer(case: inbox.CaseView, now: datetime | None = None) -> tuple[str, str]:
+    """The resolution timer as (css state, words): ``overdue`` / ``due`` / ``answered`` (resolved) / ``none``."""
+    now = now or utcnow()
+    if case.resolved_at is not None and case.status in ("resolved", "closed"):
+        minutes = max(0, int((case.resolved_at - case.opened_at).total_seconds() // 60))
+        return "answered", f"resolved in {_span(minutes)}"
+    if case.resolution_due_at is None or case.status in ("resolved", "closed"):
+        return "none", "no timer"
+    delta = int((case.resolution_due_at - now).total_seconds() // 60)
+    if delta < 0:
+        return "overdue", f"overdue by {_span(-delta)}"
+    return "due", f"due in {_span(delta)}"
+
+
+def timers(case: inbox.CaseView, now: datetime | None = None) -> dict[str, tuple[str, str]]:
+    """Both clocks of a case: ``response`` (to the first response) and ``resolution``."""
+    now = now or utcnow()
+    return {"response": timer(case, now), "resolution": resolution_timer(case, now)}
+
+
 def assignable_people(db: Database, actor: Actor) -> list[tuple[str, str]]:
     """(user id, name) of the active people who may respond, for the assign selects; empty for those who may
     only take cases themselves (they get the "assign to me" button instead)."""
