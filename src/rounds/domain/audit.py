@@ -47,6 +47,7 @@ class AuditAction(StrEnum):
     INBOX_CASE_TAGS_CHANGED = "inbox.case_tags_changed"
     INBOX_CASE_QUEUE_CHANGED = "inbox.case_queue_changed"
     INBOX_CASE_PRIORITY_CHANGED = "inbox.case_priority_changed"
+    INBOX_CASES_RETRIAGED = "inbox.cases_retriaged"
     INBOX_CASES_MERGED = "inbox.cases_merged"
     INBOX_CASE_ESCALATED = "inbox.case_escalated"
     INBOX_CASE_EXPORTED = "inbox.case_exported"

@@ -116,9 +116,10 @@ class ListeningScheduler:
 
     def inbox_tick(self, actor: Actor, moment: Any) -> None:
         """The inbox after the sources: new stored posts become or join cases (escalating emergencies at
-        once), then response-target breaches are alerted (idempotent). Each step fails on its own."""
+        once), waiting cases are re-triaged (priority grows with the wait), then response and resolution target
+        breaches are alerted (idempotent). Each step fails on its own."""
         from rounds.services.inbox_alerts import check_breaches
-        from rounds.services.inbox_sync import do_sync_cases
+        from rounds.services.inbox_sync import do_retriage_cases, do_sync_cases
 
         try:
             report = do_sync_cases(self.db, actor, origin=ORIGIN, now=moment)
@@ -129,6 +130,14 @@ class ListeningScheduler:
         except Exception as error:
             logger.warning(
                 "scheduler: inbox sync for %s failed: %s", actor.organization_id, type(error).__name__
+            )
+        try:
+            retriage = do_retriage_cases(self.db, actor, origin=ORIGIN, now=moment)
+            if retriage.changed:
+                logger.info("inbox %s: %s cases re-triaged", actor.organization_id, retriage.changed)
+        except Exception as error:
+            logger.warning(
+                "scheduler: inbox re-triage for %s failed: %s", actor.organization_id, type(error).__name__
             )
         try:
             breaches = check_breaches(self.db, actor, moment, origin=ORIGIN)

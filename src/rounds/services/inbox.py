@@ -17,6 +17,7 @@ Every state change records an audit event in the same transaction. Post and repl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -175,13 +176,43 @@ def triage(
         parts.append((reach_points, f"influential author (influence {reach:.0f})"))
     if self_disclosed_phi:
         parts.append((10, "the author disclosed their own health details in public"))
-    hours = max(0.0, (now - opened_at).total_seconds() / 3600)
-    age_points = min(10, int(hours // 6))
-    if age_points:
-        parts.append((age_points, f"waiting {hours:.0f} h"))
+    points_for_age, age_words = age_part(opened_at, now)
+    if points_for_age:  # always the last part: re-triage (inbox_sync.do_retriage_cases) replaces it
+        parts.append((points_for_age, age_words))
     score = min(100, sum(p for p, _ in parts))
     reason = "; ".join(f"{text} (+{p})" for p, text in parts if p) or "no risk signals (0)"
     return Triage(score, reason)
+
+
+AGE_HOURS_PER_POINT = 6
+AGE_MAX_POINTS = 10
+_AGE_REASON = re.compile(r"(?:^|; )waiting \d+ h \(\+(\d+)\)$")
+
+
+def age_part(opened_at: datetime, now: datetime) -> tuple[int, str]:
+    """Points for waiting (one per 6 hours, at most 10) and their words."""
+    hours = max(0.0, (now - opened_at).total_seconds() / 3600)
+    return min(AGE_MAX_POINTS, int(hours // AGE_HOURS_PER_POINT)), f"waiting {hours:.0f} h"
+
+
+def retriaged(priority: int, reason: str, opened_at: datetime, now: datetime) -> Triage | None:
+    """The priority with the waiting time brought up to ``now``, or None when the score would not change.
+
+    The stored reason ends with the age part (``waiting 13 h (+2)``) when it had points; the rest of the score
+    (intent, sentiment, influence, disclosure) is unchanged. A capped score (100) stays 100, which is right:
+    the age part only grows."""
+    found = _AGE_REASON.search(reason)
+    old_points = int(found.group(1)) if found else 0
+    points, words = age_part(opened_at, now)
+    if points <= old_points or priority >= 100:
+        return None
+    base = reason[: found.start()] if found else reason
+    if base == "no risk signals (0)":
+        base = ""
+    score = min(100, priority - old_points + points)
+    if score == priority:
+        return None
+    return Triage(score, "; ".join(part for part in (base, f"{words} (+{points})") if part))
 
 
 def target_minutes(session: Session, organization_id: int, category: Category) -> int:

@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -44,6 +44,8 @@ from rounds.domain.roles import Permission
 from rounds.services import audit
 from rounds.services.context import Actor, Origin
 from rounds.services.inbox import (
+    AGE_HOURS_PER_POINT,
+    AGE_MAX_POINTS,
     HEALTH_TYPES,
     CaseSource,
     CaseStatus,
@@ -52,6 +54,7 @@ from rounds.services.inbox import (
     category_for,
     due_at_for,
     resolution_due_at_for,
+    retriaged,
     triage,
 )
 from rounds.services.inbox_alerts import escalate, settings_row
@@ -158,6 +161,60 @@ def _rule_matches(rule: InboxRoutingRule, post: StoredPost, intents: Sequence[st
     if rule.topic_id is not None and rule.topic_id not in topics:
         return False
     return not (rule.intents and not set(rule.intents) & set(intents))
+
+
+class RetriageReport(BaseModel):
+    checked: int = 0
+    changed: int = 0
+    case_ids: list[int] = []
+
+
+def do_retriage_cases(
+    db: Database, actor: Actor, *, origin: Origin, now: datetime | None = None
+) -> RetriageReport:
+    """Raise the priority of cases still waiting for us as their waiting time grows (run on each scheduler
+    tick). Reads only the cases whose score could change (new or assigned, not merged, below 100, waiting at
+    least 6 hours and not yet at the age maximum), updates only those whose score does change, in one batch,
+    and records one audit event for the run (none when nothing changed)."""
+    actor.require(Permission.ASSIGN_CASES)
+    now = now or utcnow()
+    report = RetriageReport()
+    with db.session() as session:
+        rows = session.execute(
+            sa.select(InboxCase.id, InboxCase.priority, InboxCase.priority_reason, InboxCase.opened_at)
+            .where(
+                InboxCase.organization_id == actor.organization_id,
+                InboxCase.status.in_([CaseStatus.NEW.value, CaseStatus.ASSIGNED.value]),
+                InboxCase.merged_into_case_id.is_(None),
+                InboxCase.priority < 100,
+                InboxCase.opened_at <= now - timedelta(hours=AGE_HOURS_PER_POINT),
+                InboxCase.priority_reason.not_like(f"%waiting % h (+{AGE_MAX_POINTS})"),
+            )
+            .order_by(InboxCase.id)
+        ).all()
+        report.checked = len(rows)
+        updates: list[dict[str, object]] = []
+        changes: list[dict[str, int]] = []
+        for case_id, priority, reason, opened_at in rows:
+            result = retriaged(priority, reason, opened_at, now)
+            if result is None:
+                continue
+            updates.append({"id": case_id, "priority": result.score, "priority_reason": result.reason})
+            changes.append({"case_id": case_id, "from": priority, "to": result.score})
+        if not updates:
+            return report
+        session.execute(sa.update(InboxCase), updates)  # one executemany by primary key
+        report.changed, report.case_ids = len(updates), [change["case_id"] for change in changes]
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.INBOX_CASES_RETRIAGED,
+            object_type="inbox",
+            object_id=actor.organization_id,
+            after={"changed": len(changes), "reason": "waiting time", "cases": changes[:500]},
+            origin=origin,
+        )
+    return report
 
 
 def do_sync_cases(

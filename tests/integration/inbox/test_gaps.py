@@ -18,7 +18,15 @@ from rounds.db.listening import Alert
 from rounds.db.models import AuditEvent, utcnow
 from rounds.domain.errors import ValidationFailed
 from rounds.services.context import Actor
-from rounds.services.inbox import CaseFilter, access_case, list_cases, resolution_due_at_for
+from rounds.services.inbox import (
+    CaseFilter,
+    Category,
+    access_case,
+    list_cases,
+    resolution_due_at_for,
+    retriaged,
+    triage,
+)
 from rounds.services.inbox_alerts import check_breaches
 from rounds.services.inbox_config import (
     do_set_resolution_target,
@@ -27,6 +35,7 @@ from rounds.services.inbox_config import (
     list_response_targets,
 )
 from rounds.services.inbox_export import export_metrics_csv, inbox_metrics
+from rounds.services.inbox_sync import do_retriage_cases
 
 from .conftest import ORIGIN
 
@@ -158,3 +167,69 @@ def test_metrics_report_compliance_for_both_targets(db: Database, admin: Actor) 
     assert (overall.resolution_within_target, overall.resolution_missed_target) == (1, 2)
     assert overall.resolution_compliance == round(1 / 3, 4)
     assert "resolution_compliance" in export_metrics_csv(db, admin, origin=ORIGIN).splitlines()[0]
+
+
+# --- 3. re-triage on each tick -------------------------------------------------------------------------------
+
+
+def test_retriage_raises_priority_with_waiting_time_in_one_batch(db: Database, admin: Actor) -> None:
+    org = admin.organization_id
+
+    def opened(hours: float) -> dict[str, Any]:
+        return {"opened_at": NOW - timedelta(hours=hours)}
+
+    complaint = make_case(db, org, 1, priority=30, priority_reason="complaint (+20); negative sentiment (+10)",
+                          **opened(13))  # fmt: skip
+    quiet = make_case(
+        db, org, 2, priority=0, priority_reason="no risk signals (0)", status="assigned", **opened(7)
+    )
+    current = make_case(
+        db, org, 3, priority=12, priority_reason="question (+10); waiting 13 h (+2)", **opened(14)
+    )
+    young = make_case(db, org, 4, priority=10, priority_reason="question (+10)", **opened(2))  # too young
+    make_case(db, org, 5, priority=100, priority_reason="capped", **opened(30))
+    make_case(db, org, 6, priority=20, priority_reason="question (+10); waiting 70 h (+10)", **opened(80))
+    make_case(db, org, 7, priority=10, priority_reason="question (+10)", status="waiting", **opened(30))
+
+    report = do_retriage_cases(db, admin, origin=ORIGIN, now=NOW)
+    assert (report.checked, report.changed, report.case_ids) == (3, 2, [complaint, quiet])
+    first = access_case(db, admin, complaint, now=NOW).case
+    assert first.priority == 32
+    assert first.priority_reason == "complaint (+20); negative sentiment (+10); waiting 13 h (+2)"
+    second = access_case(db, admin, quiet, now=NOW).case
+    assert (second.priority, second.priority_reason) == (1, "waiting 7 h (+1)")
+    assert access_case(db, admin, current, now=NOW).case.priority == 12
+    assert _actions(db).count("inbox.cases_retriaged") == 1
+
+    assert do_retriage_cases(db, admin, origin=ORIGIN, now=NOW + timedelta(minutes=5)).changed == 0
+    assert _actions(db).count("inbox.cases_retriaged") == 1  # nothing changed: no audit event
+    later = do_retriage_cases(db, admin, origin=ORIGIN, now=NOW + timedelta(hours=6))
+    assert set(later.case_ids) == {complaint, quiet, current, young}
+    assert access_case(db, admin, complaint).case.priority == 33
+    with db.session() as session:
+        event = (
+            session.execute(
+                sa.select(AuditEvent)
+                .where(AuditEvent.action == "inbox.cases_retriaged")
+                .order_by(AuditEvent.id)
+            )
+            .scalars()
+            .first()
+        )
+        assert event is not None and event.after is not None and event.after["changed"] == 2
+
+
+def test_triage_reason_ends_with_the_age_part() -> None:
+    result = triage(
+        category=Category.QUESTION,
+        sentiment="negative",
+        influence=0.0,
+        followers=None,
+        self_disclosed_phi=False,
+        opened_at=NOW - timedelta(hours=12),
+        now=NOW,
+    )
+    assert result.reason.endswith("waiting 12 h (+2)")
+    assert retriaged(result.score, result.reason, NOW - timedelta(hours=12), NOW) is None
+    again = retriaged(result.score, result.reason, NOW - timedelta(hours=12), NOW + timedelta(hours=6))
+    assert again is not None and again.score == result.score + 1
