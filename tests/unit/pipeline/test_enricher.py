@@ -26,7 +26,7 @@ def test_registry_snapshot() -> None:
     assert [versioned_name(c) for c in registered().values()] == [
         "enrich.author.v1",
         "enrich.influence.v1",
-        "enrich.sentiment.v1",
+        "enrich.sentiment.v2",
         "enrich.intent.v1",
         "enrich.language.v1",
     ]
@@ -124,10 +124,10 @@ def test_versions_and_explanations_are_recorded(enricher: Enricher) -> None:
         "enrich.influence.v1",
         "enrich.intent.v1",
         "enrich.language.v1",
-        "enrich.sentiment.v1",
+        "enrich.sentiment.v2",
     ]
     components = {e.component for e in result.explanations}
-    assert "enrich.sentiment.v1" in components
+    assert "enrich.sentiment.v2" in components
     assert all(e.reason for e in result.explanations)
 
 

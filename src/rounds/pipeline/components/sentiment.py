@@ -1,8 +1,9 @@
-"""Sentiment: ``enrich.sentiment.v1``, a linear model over the shared sentiment features.
+"""Sentiment: ``enrich.sentiment.v2``, a linear model over the shared sentiment features.
 
 Trained by ``scripts/train_sentiment.py`` on SemEval-2013..2016 Twitter sentiment (TweetEval format) and NHS
-patient feedback; the model file ``data/sentiment.v1.json.gz`` holds its weights and its measured dev figures
-(``meta``). Features are counted, so a post's score is the bias plus, for every token, the summed weights of the
+patient feedback; the model file ``data/sentiment.v2.json.gz`` holds its weights and its measured dev figures
+(``meta``). v2 is the average of a multinomial logistic regression (v1 was that alone) and an NB-LR, which is
+again one weight table, so it costs the same as v1. Features are counted, so a post's score is the bias plus, for every token, the summed weights of the
 token and its character n-grams, plus the weights of its bigrams: the same arithmetic as training.
 
 Every token and every bigram the model knows gets a row in one table (``_table``: part -> weight vector, and
@@ -34,14 +35,14 @@ _TOKEN_LIMIT = 300_000
 @register
 class SentimentComponent:
     name: ClassVar[str] = "sentiment"
-    version: ClassVar[str] = "v1"
+    version: ClassVar[str] = "v2"
     requires: ClassVar[tuple[str, ...]] = ()
     assigns: ClassVar[tuple[str, ...]] = ("sentiment", "sentiment_scores")
 
-    reason: ClassVar[str] = "linear model on words, word pairs and word parts; {} scored highest"
+    reason: ClassVar[str] = "linear models on words, word pairs and word parts; {} scored highest"
 
     def __init__(self, model: LinearModel | None = None) -> None:
-        self.model = model or load_model("sentiment.v1.json.gz")
+        self.model = model or load_model(f"sentiment.{self.version}.json.gz")
         self._classes = tuple(Sentiment(c) for c in self.model.classes)
         self._values = tuple(c.value for c in self._classes)
         self._bias = tuple(float(b) for b in self.model.bias)
