@@ -1,7 +1,8 @@
 """Listening tables: raw payloads, posts with their enrichment and findings, duplicate groups, quarantine,
 connector sources, ingest runs, topics, topic matches, alert rules, alerts and their notifications.
 
-Registered on :data:`rounds.db.models.Base` (``models.py`` imports this module). Migration: ``0002_listening``.
+Registered on :data:`rounds.db.models.Base` (``models.py`` imports this module). Migrations: ``0002_listening``,
+``0007_listening_signals`` (signal alerts, rule kinds, quarantine resolution).
 
 Full-text search lives outside the models because it differs per dialect, and the migration creates it:
 
@@ -164,6 +165,12 @@ class QuarantinedItem(Base):
     reason: Mapped[str] = mapped_column(sa.String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column()
+    # migration 0007: how it was resolved ("resolved" by a person with a note, or "retried" into a post)
+    resolution: Mapped[str | None] = mapped_column(sa.String(20))
+    resolution_note: Mapped[str | None] = mapped_column(sa.String(1000))
+    resolved_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    retry_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_retry_at: Mapped[datetime | None] = mapped_column()
 
 
 # --- posts ---------------------------------------------------------------------------------------------------
@@ -303,6 +310,9 @@ class TopicMatch(Base):
     )
     post_created_at: Mapped[datetime] = mapped_column(index=True)
     matched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    signals_checked_at: Mapped[datetime | None] = mapped_column(index=True)
+    """When the topic's spike and term detectors last saw this match; NULL = still to check (migration 0007).
+    Ingest leaves it NULL; backfilled (historical) matches are marked checked so history raises no alerts."""
 
 
 # --- alerts --------------------------------------------------------------------------------------------------
@@ -319,6 +329,8 @@ class AlertRule(Base):
     topic_id: Mapped[int | None] = mapped_column(sa.ForeignKey("topics.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     name_key: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(20), default="threshold", server_default="threshold")
+    """threshold | volume_spike | negative_spike | emerging_term | emergency (migration 0007)."""
     intents: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     sentiment: Mapped[str | None] = mapped_column(sa.String(16))
     threshold: Mapped[int] = mapped_column(default=1)
@@ -349,6 +361,13 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     acknowledged_by_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # migration 0007, for the signal alerts (volume_spike, negative_spike, emerging_term):
+    signal_at: Mapped[datetime | None] = mapped_column()
+    """created_at of the post that raised the signal."""
+    signal_key: Mapped[str | None] = mapped_column(sa.String(200))
+    """The emerging term (kept out of ``reason``, which goes to email and webhooks)."""
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(300), unique=True)
+    """kind:topic:5-minute bucket[:term]; one alert per signal and bucket, whoever detects it."""
 
 
 class AlertNotification(Base):

@@ -1,9 +1,14 @@
 """Alert rules, alerts and notifications (in-app, email over SMTP, webhooks for Slack, Teams, Mattermost).
 
-* An emergency/self-harm post raises an alert at once, in the ingest transaction, whatever the rules say; rules
-  that list the ``emergency_self_harm`` intent add their channels and ignore quiet hours for it.
-* A rule (topic, intents, sentiment, threshold posts within a window) is checked when new posts could count for
-  it; it fires at most once per cooldown. During its quiet hours, notifications wait until the quiet hours end.
+A rule has a kind:
+
+* ``threshold``: topic, intents, sentiment, threshold posts within a window; checked when new posts could count
+  for it; it fires at most once per cooldown. During its quiet hours, notifications wait until the quiet hours end.
+* ``volume_spike``, ``negative_spike``, ``emerging_term``: the rule routes the signal alerts of its topic (or of
+  every topic) to its channels, after its quiet hours (:mod:`rounds.services.listening_signals` raises them).
+* ``emergency``: an emergency/self-harm post raises an alert at once, in the ingest transaction, whatever the
+  rules say; emergency rules of its topic (or of every topic), and threshold rules that list the
+  ``emergency_self_harm`` intent, add their channels and ignore quiet hours for it.
 * Messages name the rule, the counts and a link, never the post text (it may hold PHI).
 """
 
@@ -55,10 +60,15 @@ class Channel(BaseModel):
         return value[:2000]
 
 
+RuleKind = Literal["threshold", "volume_spike", "negative_spike", "emerging_term", "emergency"]
+RULE_KINDS: tuple[str, ...] = ("threshold", "volume_spike", "negative_spike", "emerging_term", "emergency")
+
+
 class RuleInput(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=200)
+    kind: RuleKind = "threshold"
     topic_id: int | None = None
     intents: list[Intent] = Field(default_factory=list)
     sentiment: Sentiment | None = None
@@ -98,6 +108,7 @@ class RuleInput(BaseModel):
 class RuleView(BaseModel):
     id: int
     name: str
+    kind: str
     topic_id: int | None
     intents: list[str]
     sentiment: str | None
@@ -122,6 +133,25 @@ class AlertView(BaseModel):
     reason: str
     created_at: datetime
     acknowledged_at: datetime | None
+    signal_at: datetime | None = None
+    term: str | None = None
+    """The emerging term (in the app only: never in email or webhook texts)."""
+
+
+def alert_view(row: Alert) -> AlertView:
+    return AlertView(
+        id=row.id,
+        rule_id=row.rule_id,
+        topic_id=row.topic_id,
+        post_id=row.post_id,
+        kind=row.kind,
+        score=row.score,
+        reason=row.reason,
+        created_at=row.created_at,
+        acknowledged_at=row.acknowledged_at,
+        signal_at=row.signal_at,
+        term=row.signal_key,
+    )
 
 
 def _masked(channel: dict[str, Any]) -> dict[str, str]:
@@ -137,6 +167,7 @@ def _rule_view(rule: AlertRule) -> RuleView:
     return RuleView(
         id=rule.id,
         name=rule.name,
+        kind=rule.kind or "threshold",
         topic_id=rule.topic_id,
         intents=list(rule.intents),
         sentiment=rule.sentiment,
@@ -162,6 +193,7 @@ def _snapshot(rule: AlertRule) -> dict[str, Any]:
 def _apply(rule: AlertRule, data: RuleInput) -> None:
     rule.name = data.name
     rule.name_key = data.name.lower()
+    rule.kind = data.kind
     rule.topic_id = data.topic_id
     rule.intents = [intent.value for intent in data.intents]
     rule.sentiment = data.sentiment.value if data.sentiment else None
@@ -252,20 +284,7 @@ def list_alerts(
         if unacknowledged:
             query = query.where(Alert.acknowledged_at.is_(None))
         rows = session.execute(query.order_by(Alert.id.desc()).limit(max(1, min(limit, 1000)))).scalars()
-        return [
-            AlertView(
-                id=row.id,
-                rule_id=row.rule_id,
-                topic_id=row.topic_id,
-                post_id=row.post_id,
-                kind=row.kind,
-                score=row.score,
-                reason=row.reason,
-                created_at=row.created_at,
-                acknowledged_at=row.acknowledged_at,
-            )
-            for row in rows
-        ]
+        return [alert_view(row) for row in rows]
 
 
 def do_acknowledge_alert(db: Database, actor: Actor, alert_id: int, *, origin: Origin) -> None:
@@ -335,6 +354,44 @@ def _notify(
         )
 
 
+def notify_rules(
+    session: Session,
+    alert: Alert,
+    groups: Sequence[tuple[Sequence[dict[str, Any]], datetime]],
+    now: datetime,
+) -> None:
+    """In-app at once, then each rule's channels after its own ``deliver_after`` (quiet hours); a channel
+    named by several rules is notified once, at the earliest."""
+    seen: set[tuple[str, str]] = set()
+    ordered = sorted(groups, key=lambda group: group[1])
+    for channels, deliver_after in [([{"type": "in_app"}], now), *ordered]:
+        fresh = [c for c in channels if (str(c.get("type")), str(c.get("target", ""))) not in seen]
+        seen.update((str(c.get("type")), str(c.get("target", ""))) for c in fresh)
+        _add_notifications(session, alert, fresh, deliver_after)
+
+
+def _add_notifications(
+    session: Session, alert: Alert, channels: Sequence[dict[str, Any]], deliver_after: datetime
+) -> None:
+    for channel in channels:
+        kind = str(channel.get("type"))
+        in_app = kind == "in_app"
+        session.add(
+            AlertNotification(
+                alert_id=alert.id,
+                channel=kind if kind != "webhook" else f"webhook:{channel.get('format', 'slack')}",
+                target=str(channel.get("target", "")),
+                status="sent" if in_app else "pending",
+                deliver_after=deliver_after,
+                sent_at=deliver_after if in_app else None,
+            )
+        )
+
+
+def _rule_kind(rule: AlertRule) -> str:
+    return rule.kind or "threshold"
+
+
 def _rule_applies(rule: AlertRule, item: _NewPost) -> bool:
     if rule.topic_id is not None and rule.topic_id not in item.topic_ids:
         return False
@@ -377,12 +434,17 @@ def on_new_posts(session: Session, organization_id: int, new_posts: Sequence[_Ne
         channels = [
             channel
             for rule in rules
-            if EMERGENCY in rule.intents and _rule_applies(rule, item)
+            if (
+                (_rule_kind(rule) == "threshold" and EMERGENCY in rule.intents and _rule_applies(rule, item))
+                or (_rule_kind(rule) == "emergency" and rule.topic_id in (None, *item.topic_ids))
+            )
             for channel in rule.channels
         ]
         _notify(session, alert, channels, now)  # emergencies ignore quiet hours
         raised += 1
     for rule in rules:
+        if _rule_kind(rule) != "threshold":
+            continue  # emergencies above, post by post; signal kinds in listening_signals
         if rule.intents == [EMERGENCY] and rule.threshold <= 1:
             continue  # handled above, post by post
         if rule.last_fired_at is not None and now - rule.last_fired_at < timedelta(

@@ -25,7 +25,7 @@ from rounds.pipeline.signals.terms import EmergingTermDetector, candidate_terms
 from rounds.pipeline.text import TextView
 from rounds.services.context import Actor
 from rounds.services.listening import SourceView
-from rounds.services.listening_alerts import AlertView, RuleView
+from rounds.services.listening_alerts import AlertView, RuleView, alert_view
 from rounds.services.listening_search import PostSummary, _summary
 from rounds.services.listening_topics import TopicView, access_topic
 from rounds.settings import Settings
@@ -157,20 +157,7 @@ def topic_dashboard(
             .order_by(Alert.id.desc())
             .limit(10)
         ).scalars()
-        alerts = [
-            AlertView(
-                id=row.id,
-                rule_id=row.rule_id,
-                topic_id=row.topic_id,
-                post_id=row.post_id,
-                kind=row.kind,
-                score=row.score,
-                reason=row.reason,
-                created_at=row.created_at,
-                acknowledged_at=row.acknowledged_at,
-            )
-            for row in alert_rows
-        ]
+        alerts = [alert_view(row) for row in alert_rows]
     points: dict[datetime, VolumePoint] = {}
     cursor = first
     while cursor < until:
@@ -232,17 +219,7 @@ def access_alert(db: Database, actor: Actor, alert_id: int) -> AlertView:
         row = session.get(Alert, alert_id)
         if row is None or row.organization_id != actor.organization_id or not actor.can(VIEW_LISTENING):
             raise NotFound(f"Alert {alert_id} was not found.")
-        return AlertView(
-            id=row.id,
-            rule_id=row.rule_id,
-            topic_id=row.topic_id,
-            post_id=row.post_id,
-            kind=row.kind,
-            score=row.score,
-            reason=row.reason,
-            created_at=row.created_at,
-            acknowledged_at=row.acknowledged_at,
-        )
+        return alert_view(row)
 
 
 def stored_webhooks(db: Database, actor: Actor, rule_id: int) -> dict[str, str]:

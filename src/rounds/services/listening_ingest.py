@@ -8,12 +8,15 @@ Per batch, two transactions:
 2. **process**: payloads are parsed (failures go to the quarantine with their reason and line), posts already
    stored under (platform, remote id) are counted as duplicates and skipped, new posts are fingerprinted and
    grouped with exact and near copies, enriched (``enrich_many``), screened, stored with their explanations and
-   findings, matched against topics, and checked by alert rules; the payloads are marked processed.
+   findings, matched against topics, and checked by alert rules and (for the topics that got new matches) the
+   spike and emerging-term detectors (:mod:`rounds.services.listening_signals`); the payloads are marked
+   processed.
 
 Every step works on the whole batch: one fingerprinting pass (:func:`fingerprint_many`), one ``IN`` query per
 key list for stored posts and duplicate candidates, ``enrich_many`` and ``screen_many`` once, and Core
 ``executemany`` inserts (no ORM objects, no per-post flush) for posts, enrichments, intents, findings, groups and
-topic matches. The FTS5 index is kept by the ``posts`` insert trigger inside the same transaction.
+topic matches. On SQLite the batch is added to the FTS5 index with one ``INSERT ... SELECT`` in the same
+transaction (:func:`rounds.db.listening.index_posts_for_search`, migration 0005).
 
 A crash after (1) leaves payloads ``pending``; they are processed when the same payloads arrive again (file
 re-import) or by :meth:`Ingestor.recover` (connector runs), so nothing is lost and, because processing is
@@ -81,7 +84,7 @@ class EnricherLike(Protocol):
 
 ScreenFunction = Callable[[str], Screening]
 """Screens one inbound text. When the object also has ``screen_many(texts) -> list[Screening]`` (as
-:func:`default_screen`'s has), ingest screens each batch with one call to it."""
+:class:`OrganizationScreen` and :func:`default_screen`'s have), ingest screens each batch with one call to it."""
 
 
 def default_enricher() -> EnricherLike:
@@ -106,7 +109,42 @@ class InboundScreen:
 
 
 def default_screen() -> ScreenFunction:
+    """The library's default profile and policy: for benchmarks and tests without an organization. Ingest
+    itself screens with :class:`OrganizationScreen`."""
     return InboundScreen()
+
+
+class OrganizationScreen:
+    """Screens inbound posts as comments with the organization's profile and policy
+    (:func:`rounds.services.screening.screener_for`): its staff's names and its own handles are not a patient's.
+    The screener is looked up once per batch (cached there, rebuilt when the profile or policy changes) and
+    built on first use, so a run that stores nothing loads no lexicons."""
+
+    REFRESH_SECONDS = 30.0
+
+    def __init__(self, db: Database, organization_id: int) -> None:
+        self.db = db
+        self.organization_id = organization_id
+        self._screener: Any = None
+        self._fetched = 0.0
+
+    def screener(self, *, fresh: bool) -> Any:
+        import time
+
+        from rounds.services.screening import screener_for
+
+        if fresh or self._screener is None or time.monotonic() - self._fetched > self.REFRESH_SECONDS:
+            self._screener = screener_for(self.db, self.organization_id)
+            self._fetched = time.monotonic()
+        return self._screener
+
+    def __call__(self, text: str) -> Screening:
+        screening: Screening = self.screener(fresh=False).screen(text, Kind.COMMENT)
+        return screening
+
+    def screen_many(self, texts: Sequence[str]) -> list[Screening]:
+        screener = self.screener(fresh=True)
+        return list(screener.screen_many([{"text": text, "kind": Kind.COMMENT} for text in texts]))
 
 
 @dataclass
@@ -227,7 +265,7 @@ class Ingestor:
         self.db = db
         self.organization_id = organization_id
         self.enricher = enricher if enricher is not None else default_enricher()
-        self.screen = screen if screen is not None else default_screen()
+        self.screen = screen if screen is not None else OrganizationScreen(db, organization_id)
         self.registry = registry if registry is not None else default_registry()
         from rounds.services.listening_topics import load_matchers
 
@@ -386,6 +424,10 @@ class Ingestor:
             from rounds.services.listening_alerts import on_new_posts
 
             counts.alerts = on_new_posts(session, self.organization_id, new_posts, now)
+            if any(item.topic_ids for item in new_posts):
+                from rounds.services.listening_signals import check_signals_in_batch
+
+                counts.alerts += check_signals_in_batch(session, self.organization_id, now)
         if quarantine:
             session.execute(QUARANTINE.insert(), quarantine)
         pending_ids = sorted({item.id for item in stored if item.pending})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from rounds.services.listening_alerts import DeliveryReport, deliver_notificatio
 from rounds.services.listening_ingest import (
     EnricherLike,
     Ingestor,
+    OrganizationScreen,
     ScreenFunction,
     default_enricher,
     default_screen,
@@ -58,17 +59,29 @@ class LazyEnricher:
 
 
 class LazyScreen:
-    """The inbound screener, loaded on first use and then kept."""
+    """An inbound screener, made on first use and then kept; passes batches through to ``screen_many`` so
+    connector runs screen each batch with one call."""
 
-    def __init__(self) -> None:
+    def __init__(self, factory: Callable[[], ScreenFunction] | None = None) -> None:
+        self._factory = factory or default_screen
         self._inner: ScreenFunction | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, text: str) -> Screening:
+    def _load(self) -> ScreenFunction:
         with self._lock:
             if self._inner is None:
-                self._inner = default_screen()
-        return self._inner(text)
+                self._inner = self._factory()
+            return self._inner
+
+    def __call__(self, text: str) -> Screening:
+        return self._load()(text)
+
+    def screen_many(self, texts: Sequence[str]) -> list[Screening]:
+        inner = self._load()
+        many = getattr(inner, "screen_many", None)
+        if many is None:
+            return [inner(text) for text in texts]
+        return list(many(texts))
 
 
 _SHARED: dict[str, Any] = {}
@@ -83,7 +96,10 @@ def shared_components() -> tuple[LazyEnricher, LazyScreen]:
 
 
 def make_ingestor(db: Database, organization_id: int, registry: Registry) -> Ingestor:
-    enricher, screen = shared_components()
+    """An ingestor with the process's shared enricher and the organization's screener (its profile and
+    policy; built on the first post to screen, batches screened with ``screen_many``)."""
+    enricher, _screen = shared_components()
+    screen = LazyScreen(lambda: OrganizationScreen(db, organization_id))
     return Ingestor(db, organization_id, enricher=enricher, screen=screen, registry=registry)
 
 
@@ -182,6 +198,14 @@ def run_sources(
 
 
 def deliver_due(db: Database, settings: Settings, *, http: httpx.Client, clock: Clock) -> DeliveryReport:
+    """The end of a scheduler tick (and of "Run now"): check topic matches still waiting for the signal
+    detectors (a crash or a failure after ingest left them), then send due notifications."""
+    from rounds.services.listening_signals import check_pending_signals
+
+    try:
+        check_pending_signals(db, clock.now())
+    except Exception as error:  # never stops delivery
+        logger.warning("checking pending signals failed: %s", type(error).__name__)
     return deliver_notifications(
         db, http=http, send_email=smtp_sender(settings), base_url=settings.base_url, now=clock.now()
     )

@@ -268,6 +268,7 @@ def backfill_topic(
                     "post_id": row.id,
                     "post_created_at": row.created_at,
                     "matched_at": now,
+                    "signals_checked_at": now,  # history: the signal detectors raise nothing for it
                 }
                 for row in rows
                 if query.matches(MatchDocument.of(_stored_post(row)))

@@ -94,6 +94,14 @@ def alert_acknowledge(db: DbDep, actor: ActorDep, origin: OriginDep, alert_id: i
 
 # --- alert rules ---------------------------------------------------------------------------------------------
 
+RULE_KIND_LABELS = [
+    ("threshold", "Threshold: a number of posts within a window"),
+    ("volume_spike", "Volume spike (signals.volume.v1)"),
+    ("negative_spike", "Negative-sentiment spike (signals.negative.v1)"),
+    ("emerging_term", "Emerging term (signals.terms.v1)"),
+    ("emergency", "Emergency or self-harm post (ignores quiet hours)"),
+]
+
 
 def _rule_form(
     request: Request,
@@ -121,6 +129,7 @@ def _rule_form(
             "sentiments": [(item.value, item.value.capitalize()) for item in Sentiment],
             "webhook_formats": WEBHOOK_FORMATS,
             "webhooks_set": webhooks_set or {},
+            "rule_kinds": RULE_KIND_LABELS,
         },
         status_code=getattr(error, "status", 200),
     )
@@ -129,6 +138,7 @@ def _rule_form(
 def _rule_values(form: FormData) -> dict[str, Any]:
     return {
         "name": str(form.get("name") or ""),
+        "kind": str(form.get("kind") or "threshold"),
         "topic_id": str(form.get("topic_id") or ""),
         "intents": [str(value) for value in form.getlist("intents")],
         "sentiment": str(form.get("sentiment") or ""),
@@ -162,6 +172,7 @@ def _rule_input(values: dict[str, Any], stored_webhooks: dict[str, str]) -> Rule
             channels.append({"type": "webhook", "target": url, "format": fmt})
     raw = {
         "name": values["name"],
+        "kind": values.get("kind") or "threshold",
         "topic_id": optional_int(values["topic_id"], "topic_id"),
         "intents": values["intents"],
         "sentiment": values["sentiment"] or None,
@@ -180,6 +191,7 @@ def _rule_input(values: dict[str, Any], stored_webhooks: dict[str, str]) -> Rule
 @router.get("/listening/rules/new")
 def rule_new(request: Request, db: DbDep, actor: ActorDep) -> Response:
     values = {
+        "kind": "threshold",
         "threshold": "5",
         "window_minutes": "60",
         "cooldown_minutes": "60",
@@ -212,6 +224,7 @@ def rule_edit(request: Request, db: DbDep, actor: ActorDep, rule_id: int) -> Res
     }
     values = {
         "name": rule.name,
+        "kind": rule.kind,
         "topic_id": str(rule.topic_id or ""),
         "intents": rule.intents,
         "sentiment": rule.sentiment or "",
