@@ -113,6 +113,7 @@ class LanguageComponent:
 
     def __init__(self) -> None:
         self._fallback: Any = None
+        self._fallback_model()  # load now (about 0.5 s), not inside the first batch that needs it
 
     def _fallback_model(self) -> Any:
         if self._fallback is None:

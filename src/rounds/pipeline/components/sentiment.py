@@ -21,6 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from rounds.domain.enrichment import Sentiment, explanation
 from rounds.domain.posts import Post
@@ -74,19 +75,43 @@ class SentimentComponent:
         )
         return index
 
+    def _learn(self, tokens: set[str]) -> None:
+        """Add rows for a batch's new tokens with one sparse (tokens x features) @ weights product.
+
+        Each row's features stay in :func:`token_features` order and CSR products accumulate in index order
+        from 0, so every sum is bit-identical to :meth:`_token`'s.
+        """
+        if not tokens or len(self._vectors) - self._bigram_count + len(tokens) >= _TOKEN_LIMIT:
+            return  # nothing new, or let _token handle the table reset one token at a time
+        index = self.model.index
+        fresh = sorted(tokens)
+        columns: list[int] = []
+        indptr = [0]
+        for token in fresh:
+            columns.extend([row for row in map(index.get, token_features(token)) if row is not None])
+            indptr.append(len(columns))
+        matrix = self.model.matrix
+        counts = sparse.csr_matrix(
+            (np.ones(len(columns), dtype=np.float64), np.asarray(columns, dtype=np.int64), indptr),
+            shape=(len(fresh), matrix.shape[0]),
+        )
+        vectors = np.asarray(counts @ matrix)
+        for token, vector in zip(fresh, vectors.tolist(), strict=True):
+            self._add(token, tuple(vector))
+
     def _token(self, token: str) -> int:
         known = self._ids.get(token)  # a new word that occurs twice in one post
         if known is not None:
             return known
         if len(self._vectors) - self._bigram_count >= _TOKEN_LIMIT:
             self._forget_tokens()
+        # The token's own weights and its character n-grams', summed in feature order (as in training's check).
+        rows = self.model.rows
+        found = [row for row in map(rows.get, token_features(token)) if row is not None]
         sums = [0.0] * self._width
-        index, matrix = self.model.index, self.model.matrix
-        for feature in token_features(token):
-            row = index.get(feature)
-            if row is not None:
-                for k in range(self._width):
-                    sums[k] += float(matrix[row, k])
+        for row in found:
+            for k in range(self._width):
+                sums[k] += row[k]
         return self._add(token, tuple(sums))
 
     def _forget_tokens(self) -> None:
@@ -188,6 +213,7 @@ class SentimentComponent:
     def apply_many(self, posts: Sequence[Post], views: Sequence[TextView], drafts: Sequence[Draft]) -> None:
         """The batch form of :meth:`apply`: one numpy gather-and-sum for all posts' rows, and the evidence
         candidates of every post ranked in one sort."""
+        self._learn({token for view in views for token in view.marked if token not in self._ids})
         batch: list[list[int]] = []
         for view in views:
             marked = view.marked
