@@ -29,12 +29,12 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from rounds.db import Database
-from rounds.db.inbox import InboxCase, InboxCaseItem, InboxNote, InboxReply, ResponseTarget
+from rounds.db.inbox import InboxCase, InboxCaseItem, InboxNote, InboxQueue, InboxReply, ResponseTarget
 from rounds.db.listening import PostEnrichment, PostFinding, StoredPost
-from rounds.db.models import AuditEvent, User
+from rounds.db.models import AuditEvent, SocialAccount, User
 from rounds.domain.enrichment import Intent
 from rounds.domain.errors import NotFound, ValidationFailed
-from rounds.domain.roles import Permission
+from rounds.domain.roles import Permission, Role
 from rounds.domain.screening import SpanType
 from rounds.services.context import Actor
 
@@ -250,13 +250,67 @@ def resolution_due_at_for(session: Session, case: InboxCase) -> datetime:
 # --- loading -------------------------------------------------------------------------------------------------
 
 
+# Department scope (distributed governance, like the account registry): the central team sees every case; a
+# department lead, and anyone else in the inbox who belongs to a department, sees the cases of their department
+# plus the cases assigned to them and the cases in queues they are a member of. A case's department is its
+# queue's department, or (no queue, or a queue without one) the department of the account it came in on.
+# Cases with neither are the central team's.
+CENTRAL_ROLES = frozenset({Role.ADMIN, Role.SOCIAL_MEDIA_MANAGER, Role.PRIVACY_OFFICER})
+
+
+def department_scoped(actor: Actor) -> bool:
+    if actor.role in CENTRAL_ROLES:
+        return False
+    return actor.role is Role.DEPARTMENT_LEAD or bool(actor.department_ids)
+
+
+def case_department() -> sa.ColumnElement[int | None]:
+    queue_department = (
+        sa.select(InboxQueue.department_id).where(InboxQueue.id == InboxCase.queue_id).scalar_subquery()
+    )
+    account_department = (
+        sa.select(SocialAccount.department_id)
+        .where(SocialAccount.id == InboxCase.account_id)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(queue_department, account_department)
+
+
+def visible_cases(session: Session, actor: Actor) -> sa.ColumnElement[bool] | None:
+    """The SQL condition for the cases a department-scoped actor may see (None: every case of the
+    organization)."""
+    if not department_scoped(actor):
+        return None
+    conditions: list[sa.ColumnElement[bool]] = []
+    if actor.department_ids:
+        conditions.append(case_department().in_(sorted(actor.department_ids)))
+    if actor.user_id is not None:
+        conditions.append(InboxCase.assignee_user_id == actor.user_id)
+        member_of = [
+            queue_id
+            for queue_id, members in session.execute(
+                sa.select(InboxQueue.id, InboxQueue.member_user_ids).where(
+                    InboxQueue.organization_id == actor.organization_id
+                )
+            )
+            if actor.user_id in (members or [])
+        ]
+        if member_of:
+            conditions.append(InboxCase.queue_id.in_(member_of))
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
 def load_case(session: Session, actor: Actor, case_id: int, *, for_update: bool = False) -> InboxCase:
-    """The case if the actor may see it; NotFound for missing and forbidden alike."""
+    """The case if the actor may see it (permission and department scope); NotFound for missing and
+    forbidden alike."""
     if not actor.can(Permission.VIEW_INBOX):
         raise NotFound(f"Case {case_id} was not found.")
     query = sa.select(InboxCase).where(
         InboxCase.id == case_id, InboxCase.organization_id == actor.organization_id
     )
+    scope = visible_cases(session, actor)
+    if scope is not None:
+        query = query.where(scope)
     if for_update:
         query = query.with_for_update()
     case = session.execute(query).scalar_one_or_none()
@@ -539,6 +593,9 @@ def list_cases(
     now = now or utcnow()
     with db.session() as session:
         query = sa.select(InboxCase).where(InboxCase.organization_id == actor.organization_id)
+        scope = visible_cases(session, actor)
+        if scope is not None:
+            query = query.where(scope)
         if not filters.include_merged:
             query = query.where(InboxCase.merged_into_case_id.is_(None))
         if filters.status == "open":

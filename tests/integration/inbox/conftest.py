@@ -17,6 +17,7 @@ from rounds.domain.roles import Role
 from rounds.services import auth
 from rounds.services.accounts import AccountInput, do_create_account
 from rounds.services.context import Actor, Origin
+from rounds.services.departments import do_create_department
 from rounds.services.inbox_replies import SenderTarget
 from rounds.services.listening_ingest import Ingestor, default_screen, import_file
 from rounds.settings import Settings
@@ -120,14 +121,20 @@ def actor_of(db: Database, username: str) -> Actor:
         return auth.actor_for(session, user)
 
 
-def _add_user(db: Database, organization_id: int, username: str, role: Role) -> Actor:
+def _add_user(
+    db: Database, organization_id: int, username: str, role: Role, department_id: int | None = None
+) -> Actor:
     # Direct rows with one precomputed hash: argon2 per user would make every test slow. User creation
     # itself is tested in tests/integration/foundation.
     with db.session() as session:
         user = User(username=username, display_name=role.label, email="", password_hash=_HASH)
         session.add(user)
         session.flush()
-        session.add(Membership(user_id=user.id, organization_id=organization_id, role=role.value))
+        session.add(
+            Membership(
+                user_id=user.id, organization_id=organization_id, role=role.value, department_id=department_id
+            )
+        )
     return actor_of(db, username)
 
 
@@ -135,23 +142,36 @@ _HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$not-a-real-hash"
 
 
 @pytest.fixture
-def people(db: Database, admin: Actor) -> dict[str, Actor]:
-    """One user per role, by role name, plus 'responder2' and the admin."""
+def department(db: Database, admin: Actor) -> int:
+    """Patient experience: the department of our account and of the department lead (see docs/inbox.md,
+    department scope)."""
+    return do_create_department(db, admin, name="Patient experience", origin=ORIGIN).id
+
+
+@pytest.fixture
+def people(db: Database, admin: Actor, department: int) -> dict[str, Actor]:
+    """One user per role, by role name, plus 'responder2' and the admin. The department lead leads the
+    account's department."""
     out: dict[str, Actor] = {"admin": admin}
     for role in Role:
         if role is not Role.ADMIN:
-            out[role.value] = _add_user(db, admin.organization_id, role.value, role)
+            in_department = department if role is Role.DEPARTMENT_LEAD else None
+            out[role.value] = _add_user(db, admin.organization_id, role.value, role, in_department)
     out["responder2"] = _add_user(db, admin.organization_id, "responder2", Role.RESPONDER)
     return out
 
 
 @pytest.fixture
-def account(db: Database, admin: Actor) -> int:
+def account(db: Database, admin: Actor, department: int) -> int:
     view = do_create_account(
         db,
         admin,
         AccountInput(
-            platform="x", handle="@MercyHealth", display_name="Mercy Health", requires_approval=True
+            platform="x",
+            handle="@MercyHealth",
+            display_name="Mercy Health",
+            requires_approval=True,
+            department_id=department,
         ),
         origin=ORIGIN,
     )

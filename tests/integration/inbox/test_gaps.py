@@ -15,9 +15,12 @@ import sqlalchemy as sa
 from rounds.db import Database
 from rounds.db.inbox import InboxCase
 from rounds.db.listening import Alert
-from rounds.db.models import AuditEvent, utcnow
-from rounds.domain.errors import ValidationFailed
+from rounds.db.models import AuditEvent, Membership, User, utcnow
+from rounds.domain.errors import NotFound, ValidationFailed
+from rounds.domain.roles import Role
+from rounds.services.accounts import AccountInput, do_create_account
 from rounds.services.context import Actor
+from rounds.services.departments import do_create_department
 from rounds.services.inbox import (
     CaseFilter,
     Category,
@@ -29,6 +32,8 @@ from rounds.services.inbox import (
 )
 from rounds.services.inbox_alerts import check_breaches
 from rounds.services.inbox_config import (
+    QueueInput,
+    do_save_queue,
     do_set_resolution_target,
     do_set_response_target,
     list_resolution_targets,
@@ -36,8 +41,9 @@ from rounds.services.inbox_config import (
 )
 from rounds.services.inbox_export import export_metrics_csv, inbox_metrics
 from rounds.services.inbox_sync import do_retriage_cases
+from rounds.services.inbox_work import do_set_status
 
-from .conftest import ORIGIN
+from .conftest import ORIGIN, actor_of
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 
@@ -233,3 +239,76 @@ def test_triage_reason_ends_with_the_age_part() -> None:
     assert retriaged(result.score, result.reason, NOW - timedelta(hours=12), NOW) is None
     again = retriaged(result.score, result.reason, NOW - timedelta(hours=12), NOW + timedelta(hours=6))
     assert again is not None and again.score == result.score + 1
+
+
+# --- 4. department scope -------------------------------------------------------------------------------------
+
+
+def _member(
+    db: Database, organization_id: int, username: str, role: Role, department_id: int | None
+) -> Actor:
+    with db.session() as session:
+        user = User(username=username, display_name=username, email="", password_hash="x")
+        session.add(user)
+        session.flush()
+        session.add(
+            Membership(
+                user_id=user.id, organization_id=organization_id, role=role.value, department_id=department_id
+            )
+        )
+    return actor_of(db, username)
+
+
+def test_department_scope_for_leads_and_department_members(db: Database, admin: Actor) -> None:
+    org = admin.organization_id
+    cardiology = do_create_department(db, admin, name="Cardiology", origin=ORIGIN).id
+    oncology = do_create_department(db, admin, name="Oncology", origin=ORIGIN).id
+    lead = _member(db, org, "cardio-lead", Role.DEPARTMENT_LEAD, cardiology)
+    onco_responder = _member(db, org, "onco-responder", Role.RESPONDER, oncology)
+    central = _member(db, org, "central-responder", Role.RESPONDER, None)
+    officer = _member(db, org, "officer", Role.PRIVACY_OFFICER, oncology)  # central whatever the department
+    lead_without = _member(db, org, "lead-without", Role.DEPARTMENT_LEAD, None)
+
+    def account(handle: str, department_id: int | None) -> int:
+        data = AccountInput(platform="x", handle=handle, department_id=department_id)
+        return do_create_account(db, admin, data, origin=ORIGIN).id
+
+    cardio_account, onco_account = account("@heart", cardiology), account("@cancer", oncology)
+
+    def queue(name: str, department_id: int | None, members: list[int]) -> int:
+        data = QueueInput(name=name, department_id=department_id, member_user_ids=members)
+        return do_save_queue(db, admin, data, origin=ORIGIN).id
+
+    cardio_queue, onco_queue = queue("Heart", cardiology, []), queue("Cancer", oncology, [])
+    spanish = queue("Spanish", None, [lead.user_id or 0])
+    cases = {
+        "cardio_queue": make_case(db, org, 1, queue_id=cardio_queue),
+        "onco_account": make_case(db, org, 2, account_id=onco_account),
+        "cardio_account_onco_queue": make_case(db, org, 3, account_id=cardio_account, queue_id=onco_queue),
+        "cardio_account": make_case(db, org, 4, account_id=cardio_account),
+        "nobody": make_case(db, org, 5),
+        "assigned_to_lead": make_case(db, org, 6, queue_id=onco_queue, assignee_user_id=lead.user_id),
+        "member_queue": make_case(db, org, 7, queue_id=spanish),
+    }
+
+    def seen(actor: Actor) -> set[str]:
+        views, total = list_cases(db, actor, now=NOW)
+        assert total == len(views)
+        ids = {view.id for view in views}
+        return {name for name, case_id in cases.items() if case_id in ids}
+
+    assert seen(lead) == {"cardio_queue", "cardio_account", "assigned_to_lead", "member_queue"}
+    assert seen(onco_responder) == {"onco_account", "cardio_account_onco_queue", "assigned_to_lead"}
+    assert seen(central) == seen(officer) == seen(admin) == set(cases)
+    assert seen(lead_without) == set()  # no department: only what is assigned to them or their queues
+    assert list_cases(db, lead, CaseFilter(tag="x"), now=NOW) == ([], 0)
+
+    assert access_case(db, lead, cases["cardio_account"]).case.id == cases["cardio_account"]
+    for name in ("onco_account", "nobody", "cardio_account_onco_queue"):  # forbidden looks like missing
+        with pytest.raises(NotFound) as forbidden:
+            access_case(db, lead, cases[name])
+        assert str(forbidden.value) == f"Case {cases[name]} was not found."
+        with pytest.raises(NotFound):
+            do_set_status(db, lead, cases[name], "resolved", origin=ORIGIN)
+    with pytest.raises(NotFound):
+        access_case(db, lead, 999_999)

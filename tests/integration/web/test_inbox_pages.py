@@ -342,3 +342,26 @@ def test_scheduler_tick_syncs_the_inbox_and_alerts_breaches(env: Env, ids: Inbox
     scheduler.tick(utcnow() + timedelta(days=4))  # idempotent: alerted once
     assert client.get(f"/api/inbox/cases/{ids.case_id}").json()["case"]["breached_at"] == first
     http.close()
+
+
+def test_department_lead_sees_own_department_cases_only(env: Env, ids: InboxIds) -> None:
+    """The seeded cases came in on the Cardiology account: the Cardiology lead sees them; once a case is in an
+    Oncology queue it is gone for the lead (404, like a missing case) and still there for the central team."""
+    from rounds.services import inbox_config, inbox_work
+    from rounds.services.context import Origin
+
+    from .inbox_seed import _actor
+
+    lead, responder = env.client(Role.DEPARTMENT_LEAD), env.client(Role.RESPONDER)
+    assert lead.get(f"/inbox/cases/{ids.case_id}").status_code == 200
+    admin = _actor(env.db, "admin")
+    oncology = inbox_config.do_save_queue(
+        env.db, admin, inbox_config.QueueInput(name="Cancer care", department_id=env.world.oncology_id),
+        origin=Origin(),
+    )  # fmt: skip
+    inbox_work.do_set_queue(env.db, admin, ids.case_id, oncology.id, origin=Origin())
+    assert lead.get(f"/inbox/cases/{ids.case_id}").status_code == 404
+    assert lead.get(f"/api/inbox/cases/{ids.case_id}").json()["error"]["code"] == "not_found"
+    assert f'data-case="{ids.case_id}"' not in lead.get("/inbox").text
+    assert f'data-case="{ids.other_case_id}"' in lead.get("/inbox").text
+    assert responder.get(f"/inbox/cases/{ids.case_id}").status_code == 200
