@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from rounds.db import Database
-from rounds.db.inbox import InboxQueue, InboxRoutingRule, ResponseTarget
+from rounds.db.inbox import InboxCase, InboxQueue, InboxRoutingRule, ResponseTarget
 from rounds.db.listening import Topic
 from rounds.db.models import Department, utcnow
 from rounds.domain.audit import AuditAction
@@ -122,6 +122,58 @@ def do_save_queue(
             origin=origin,
         )
         return _queue_view(queue)
+
+
+def do_delete_queue(db: Database, actor: Actor, queue_id: int, *, origin: Origin) -> int:
+    """Delete a queue. Its cases leave the queue (they stay in the inbox, unqueued) and routing rules that sent
+    cases to it stop doing so (no queue, no round-robin). One audit event names the queue, the cases and the
+    rules it touched. Returns the number of cases unqueued."""
+    actor.require(Permission.MANAGE_INBOX_RULES)
+    with db.session() as session:
+        queue = session.get(InboxQueue, queue_id)
+        if queue is None or queue.organization_id != actor.organization_id:
+            raise NotFound(f"Queue {queue_id} was not found.")
+        before = _queue_view(queue).model_dump()
+        case_ids = list(
+            session.execute(
+                sa.select(InboxCase.id).where(InboxCase.queue_id == queue.id).order_by(InboxCase.id)
+            ).scalars()
+        )
+        now = utcnow()
+        if case_ids:
+            session.execute(
+                sa.update(InboxCase)
+                .where(InboxCase.queue_id == queue.id)
+                .values(queue_id=None, updated_at=now)
+            )
+        rule_ids = list(
+            session.execute(
+                sa.select(InboxRoutingRule.id).where(InboxRoutingRule.queue_id == queue.id)
+            ).scalars()
+        )
+        if rule_ids:
+            session.execute(
+                sa.update(InboxRoutingRule)
+                .where(InboxRoutingRule.queue_id == queue.id)
+                .values(queue_id=None, round_robin=False, updated_at=now)
+            )
+        session.delete(queue)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.INBOX_QUEUE_DELETED,
+            object_type="inbox_queue",
+            object_id=queue_id,
+            before=before,
+            after={
+                "unqueued_case_ids": case_ids[:1000],
+                "cases": len(case_ids),
+                "routing_rule_ids": rule_ids,
+            },
+            origin=origin,
+        )
+        return len(case_ids)
 
 
 # --- routing rules -------------------------------------------------------------------------------------------
@@ -246,6 +298,31 @@ def do_save_routing_rule(
         return _rule_view(rule)
 
 
+def do_delete_routing_rule(db: Database, actor: Actor, rule_id: int, *, origin: Origin) -> None:
+    """Delete a routing rule. Cases it routed keep their queue, assignee and tags; they forget the rule (the
+    audit log keeps which rule created them)."""
+    actor.require(Permission.MANAGE_INBOX_RULES)
+    with db.session() as session:
+        rule = session.get(InboxRoutingRule, rule_id)
+        if rule is None or rule.organization_id != actor.organization_id:
+            raise NotFound(f"Routing rule {rule_id} was not found.")
+        before = _rule_view(rule).model_dump(mode="json")
+        session.execute(
+            sa.update(InboxCase).where(InboxCase.routing_rule_id == rule.id).values(routing_rule_id=None)
+        )
+        session.delete(rule)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action=AuditAction.INBOX_ROUTING_RULE_DELETED,
+            object_type="inbox_routing_rule",
+            object_id=rule_id,
+            before=before,
+            origin=origin,
+        )
+
+
 # --- response-time targets -----------------------------------------------------------------------------------
 
 
@@ -361,8 +438,14 @@ class InboxSettingsInput(BaseModel):
 
     on_call_email: str = Field(default="", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
     on_call_webhook_url: str = Field(default="", max_length=2000, pattern=r"^$|^https?://")
+    """Blank keeps the stored URL (webhook URLs are secrets and never shown); ``clear_on_call_webhook`` removes
+    it."""
+    clear_on_call_webhook: bool = False
     on_call_webhook_format: Literal["slack", "teams", "mattermost"] = "slack"
     breach_channels: list[Channel] = Field(default_factory=list)
+    keep_breach_webhooks: bool = False
+    """When ``breach_channels`` has no webhook, keep the stored breach webhooks (what the settings form sends when
+    its webhook field is left blank)."""
 
 
 class InboxSettingsView(BaseModel):
@@ -370,20 +453,34 @@ class InboxSettingsView(BaseModel):
     on_call_webhook_host: str
     on_call_webhook_format: str
     breach_channels: list[dict[str, str]]
+    """type, format; ``target`` for email; ``host`` only for webhooks."""
+
+
+def _host(url: str) -> str:
+    import httpx
+
+    try:
+        return httpx.URL(url).host if url else ""
+    except Exception:  # a malformed stored URL shows as unknown, never as itself
+        return "?"
 
 
 def _settings_view(session: Session, organization_id: int) -> InboxSettingsView:
-    import httpx
-
     row = settings_row(session, organization_id)
-    host = httpx.URL(row.on_call_webhook_url).host if row.on_call_webhook_url else ""
+    channels: list[dict[str, str]] = []
+    for channel in row.breach_channels:
+        kind = str(channel.get("type"))
+        shown = {"type": kind, "format": str(channel.get("format", ""))}
+        if kind == "email":
+            shown["target"] = str(channel.get("target", ""))
+        elif kind == "webhook":
+            shown["host"] = _host(str(channel.get("target", "")))  # webhook URLs are secrets: the host only
+        channels.append(shown)
     return InboxSettingsView(
         on_call_email=row.on_call_email,
-        on_call_webhook_host=host,  # webhook URLs are secrets: the host only
+        on_call_webhook_host=_host(row.on_call_webhook_url),
         on_call_webhook_format=row.on_call_webhook_format,
-        breach_channels=[
-            {"type": str(c.get("type")), "format": str(c.get("format", ""))} for c in row.breach_channels
-        ],
+        breach_channels=channels,
     )
 
 
@@ -396,6 +493,8 @@ def get_inbox_settings(db: Database, actor: Actor) -> InboxSettingsView:
 def do_update_inbox_settings(
     db: Database, actor: Actor, data: InboxSettingsInput, *, origin: Origin
 ) -> InboxSettingsView:
+    """Replace the on-call contact and breach channels. Stored webhook URLs are kept when none is given (see
+    ``on_call_webhook_url`` and ``keep_breach_webhooks``)."""
     actor.require(Permission.MANAGE_INBOX_RULES)
     for channel in data.breach_channels:
         if channel.type == "email" and "@" not in channel.target:
@@ -405,10 +504,20 @@ def do_update_inbox_settings(
     with db.session() as session:
         before = _settings_view(session, actor.organization_id).model_dump()
         row = settings_row(session, actor.organization_id)
+        channels = [channel.model_dump() for channel in data.breach_channels]
+        if data.keep_breach_webhooks and not any(c["type"] == "webhook" for c in channels):
+            channels += [
+                {**dict(c), "format": data.on_call_webhook_format}
+                for c in row.breach_channels
+                if c.get("type") == "webhook"
+            ]
         row.on_call_email = data.on_call_email
-        row.on_call_webhook_url = data.on_call_webhook_url
+        if data.clear_on_call_webhook:
+            row.on_call_webhook_url = ""
+        elif data.on_call_webhook_url:
+            row.on_call_webhook_url = data.on_call_webhook_url
         row.on_call_webhook_format = data.on_call_webhook_format
-        row.breach_channels = [channel.model_dump() for channel in data.breach_channels]
+        row.breach_channels = channels
         row.updated_at = utcnow()
         session.flush()
         after = _settings_view(session, actor.organization_id)

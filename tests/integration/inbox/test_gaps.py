@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from rounds.db import Database
-from rounds.db.inbox import InboxCase
+from rounds.db.inbox import InboxCase, InboxSettings
 from rounds.db.listening import Alert
 from rounds.db.models import AuditEvent, Membership, User, utcnow
-from rounds.domain.errors import NotFound, ValidationFailed
+from rounds.domain.errors import Forbidden, NotFound, ValidationFailed
 from rounds.domain.roles import Role
 from rounds.services.accounts import AccountInput, do_create_account
 from rounds.services.context import Actor
@@ -32,16 +32,25 @@ from rounds.services.inbox import (
 )
 from rounds.services.inbox_alerts import check_breaches
 from rounds.services.inbox_config import (
+    InboxSettingsInput,
     QueueInput,
+    RoutingRuleInput,
+    do_delete_queue,
+    do_delete_routing_rule,
     do_save_queue,
+    do_save_routing_rule,
     do_set_resolution_target,
     do_set_response_target,
+    do_update_inbox_settings,
+    list_queues,
     list_resolution_targets,
     list_response_targets,
+    list_routing_rules,
 )
 from rounds.services.inbox_export import export_metrics_csv, inbox_metrics
 from rounds.services.inbox_sync import do_retriage_cases
 from rounds.services.inbox_work import do_set_status
+from rounds.services.listening_alerts import Channel
 
 from .conftest import ORIGIN, actor_of
 
@@ -312,3 +321,77 @@ def test_department_scope_for_leads_and_department_members(db: Database, admin: 
             do_set_status(db, lead, cases[name], "resolved", origin=ORIGIN)
     with pytest.raises(NotFound):
         access_case(db, lead, 999_999)
+
+
+# --- 6. deleting queues and routing rules; on-call webhooks kept when left blank ------------------------------
+
+
+def test_delete_queue_and_routing_rule(db: Database, admin: Actor) -> None:
+    org = admin.organization_id
+    queue = do_save_queue(db, admin, QueueInput(name="Billing"), origin=ORIGIN)
+    rule = do_save_routing_rule(
+        db,
+        admin,
+        RoutingRuleInput(name="Ours", applies_to_account_posts=True, queue_id=queue.id, round_robin=True),
+        origin=ORIGIN,
+    )
+    queued = make_case(db, org, 1, queue_id=queue.id, routing_rule_id=rule.id)
+    assert do_delete_queue(db, admin, queue.id, origin=ORIGIN) == 1
+    assert list_queues(db, admin) == []
+    (kept,) = list_routing_rules(db, admin)
+    assert (kept.queue_id, kept.round_robin) == (None, False)
+    assert access_case(db, admin, queued).case.queue_id is None
+    do_delete_routing_rule(db, admin, rule.id, origin=ORIGIN)
+    assert list_routing_rules(db, admin) == []
+    with db.session() as session:
+        case = session.get(InboxCase, queued)
+        assert case is not None and case.routing_rule_id is None
+    assert {"inbox_queue.deleted", "inbox_routing_rule.deleted"} <= set(_actions(db))
+    with pytest.raises(NotFound):
+        do_delete_queue(db, admin, queue.id, origin=ORIGIN)
+    with pytest.raises(NotFound):
+        do_delete_routing_rule(db, admin, rule.id, origin=ORIGIN)
+    responder = _member(db, org, "responder", Role.RESPONDER, None)
+    other = do_save_queue(db, admin, QueueInput(name="Other"), origin=ORIGIN)
+    with pytest.raises(Forbidden):
+        do_delete_queue(db, responder, other.id, origin=ORIGIN)
+
+
+def test_on_call_webhooks_are_kept_when_left_blank(db: Database, admin: Actor) -> None:
+    secret = "https://hooks.example.org/services/T000/B000/very-secret"
+    breach = "https://chat.example.net/hooks/also-secret"
+    view = do_update_inbox_settings(
+        db,
+        admin,
+        InboxSettingsInput(
+            on_call_email="oncall@example.org",
+            on_call_webhook_url=secret,
+            breach_channels=[
+                Channel(type="webhook", target=breach),
+                Channel(type="email", target="a@example.org"),
+            ],
+        ),
+        origin=ORIGIN,
+    )
+    assert view.on_call_webhook_host == "hooks.example.org"
+    assert {"type": "webhook", "format": "slack", "host": "chat.example.net"} in view.breach_channels
+    assert "secret" not in view.model_dump_json()
+    # saved again with the webhook fields blank (what the form sends): both URLs are kept
+    again = do_update_inbox_settings(
+        db,
+        admin,
+        InboxSettingsInput(on_call_email="oncall@example.org", on_call_webhook_format="teams",
+                           keep_breach_webhooks=True),
+        origin=ORIGIN,
+    )  # fmt: skip
+    assert again.on_call_webhook_host == "hooks.example.org" and again.on_call_webhook_format == "teams"
+    with db.session() as session:
+        row = session.execute(sa.select(InboxSettings)).scalar_one()
+        assert row.on_call_webhook_url == secret
+        assert [c["target"] for c in row.breach_channels if c["type"] == "webhook"] == [breach]
+    cleared = do_update_inbox_settings(
+        db, admin, InboxSettingsInput(clear_on_call_webhook=True), origin=ORIGIN
+    )
+    assert cleared.on_call_webhook_host == "" and cleared.breach_channels == []
+    with db.session() as session:
+        assert "secret" not in str(session.execute(sa.select(AuditEvent.after, AuditEvent.before)).all())

@@ -289,6 +289,13 @@ def test_settings_pages(env: Env, ids: InboxIds) -> None:
     assert saved.status_code == 303
     page = client.get("/inbox/settings").text
     assert "hooks.example" in page and "https://hooks.example/abc" not in page
+    # saved again with the webhook field left blank: the stored URL is kept; "remove" clears it
+    again = post(client, "/inbox/settings/on-call", {"on_call_email": "oncall@example.org"})
+    assert again.status_code == 303
+    settings = client.get("/api/inbox/settings").json()
+    assert settings["on_call_webhook_host"] == "hooks.example"
+    post(client, "/inbox/settings/on-call", {"on_call_email": "", "remove_on_call_webhook": "on"})
+    assert client.get("/api/inbox/settings").json()["on_call_webhook_host"] == ""
     assert post(client, "/inbox/settings/queues", {"name": "Billing", "members": ["1"]}).status_code == 303
     rule = post(
         client,
@@ -296,6 +303,14 @@ def test_settings_pages(env: Env, ids: InboxIds) -> None:
         {"name": "Complaints", "applies_to_account_posts": "on", "is_active": "on"},
     )
     assert rule.status_code == 303
+    rules = client.get("/api/inbox/routing-rules").json()
+    complaints = next(r for r in rules if r["name"] == "Complaints")
+    assert f'action="/inbox/settings/rules/{complaints["id"]}/delete"' in client.get("/inbox/settings").text
+    assert post(client, f"/inbox/settings/rules/{complaints['id']}/delete").status_code == 303
+    assert all(r["name"] != "Complaints" for r in client.get("/api/inbox/routing-rules").json())
+    assert post(client, f"/inbox/settings/queues/{ids.queue_id}/delete").status_code == 303
+    assert client.get(f"/api/inbox/cases/{ids.case_id}").json()["case"]["queue_id"] is None
+    assert post(client, f"/inbox/settings/queues/{ids.queue_id}/delete").status_code == 404
     assert env.client(Role.RESPONDER).get("/inbox/settings").status_code == 403
 
 

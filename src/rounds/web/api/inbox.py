@@ -460,6 +460,12 @@ def update_queue(queue_id: int, body: QueueInput, db: DbDep, actor: ActorDep, or
     return inbox_config.do_save_queue(db, actor, body, queue_id=queue_id, origin=origin)
 
 
+@router.delete("/queues/{queue_id}", status_code=204)
+def delete_queue(queue_id: int, db: DbDep, actor: ActorDep, origin: OriginDep) -> Response:
+    inbox_config.do_delete_queue(db, actor, queue_id, origin=origin)
+    return Response(status_code=204)
+
+
 @router.get("/routing-rules", response_model=list[RoutingRuleView])
 def list_rules(db: DbDep, actor: ActorDep) -> list[RoutingRuleView]:
     return inbox_config.list_routing_rules(db, actor)
@@ -475,6 +481,12 @@ def update_rule(
     rule_id: int, body: RoutingRuleInput, db: DbDep, actor: ActorDep, origin: OriginDep
 ) -> RoutingRuleView:
     return inbox_config.do_save_routing_rule(db, actor, body, rule_id=rule_id, origin=origin)
+
+
+@router.delete("/routing-rules/{rule_id}", status_code=204)
+def delete_rule(rule_id: int, db: DbDep, actor: ActorDep, origin: OriginDep) -> Response:
+    inbox_config.do_delete_routing_rule(db, actor, rule_id, origin=origin)
+    return Response(status_code=204)
 
 
 @router.get("/targets", response_model=dict[str, int], summary="Minutes to first response per category")

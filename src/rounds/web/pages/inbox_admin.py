@@ -2,7 +2,8 @@
 by team and category, volume by intent; CSV export) and ``/inbox/settings`` (queues, routing rules,
 response-time targets, the on-call contact and breach channels; admins and social media managers).
 
-Webhook URLs are write-only: the page shows the saved host only, and saving the on-call form replaces them.
+Webhook URLs are write-only: the page shows the saved host only; leaving a webhook field blank keeps the stored
+URL, and a "remove" box clears it (like the listening sources' credentials).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ SETTINGS_NOTICES = {
     "rule_saved": "Routing rule saved.",
     "targets_saved": "Response-time targets saved. They apply to cases opened from now on.",
     "on_call_saved": "On-call contact and breach channels saved.",
+    "queue_deleted": "Queue deleted; its cases are now unqueued.",
+    "rule_deleted": "Routing rule deleted.",
 }
 
 
@@ -174,6 +177,24 @@ def queue_save(
     return _saved("queue_saved")
 
 
+@router.post("/inbox/settings/queues/{queue_id}/delete")
+def queue_delete(request: Request, db: DbDep, actor: ActorDep, origin: OriginDep, queue_id: int) -> Response:
+    try:
+        inbox_config.do_delete_queue(db, actor, queue_id, origin=origin)
+    except RoundsError as error:
+        return _refused(request, db, actor, error)
+    return _saved("queue_deleted")
+
+
+@router.post("/inbox/settings/rules/{rule_id}/delete")
+def rule_delete(request: Request, db: DbDep, actor: ActorDep, origin: OriginDep, rule_id: int) -> Response:
+    try:
+        inbox_config.do_delete_routing_rule(db, actor, rule_id, origin=origin)
+    except RoundsError as error:
+        return _refused(request, db, actor, error)
+    return _saved("rule_deleted")
+
+
 @router.post("/inbox/settings/rules")
 @router.post("/inbox/settings/rules/{rule_id}")
 def rule_save(
@@ -259,11 +280,15 @@ def on_call_save(
     origin: OriginDep,
     on_call_email: Annotated[str, Form()] = "",
     on_call_webhook_url: Annotated[str, Form()] = "",
+    remove_on_call_webhook: Annotated[str | None, Form()] = None,
     on_call_webhook_format: Annotated[str, Form()] = "slack",
     breach_in_app: Annotated[str | None, Form()] = None,
     breach_email: Annotated[str, Form()] = "",
     breach_webhook_url: Annotated[str, Form()] = "",
+    remove_breach_webhook: Annotated[str | None, Form()] = None,
 ) -> Response:
+    """Webhook fields left blank keep the stored URLs (they are secrets and never shown); the "remove"
+    boxes clear them."""
     channels: list[dict[str, str]] = []
     if checkbox(breach_in_app):
         channels.append({"type": "in_app"})
@@ -279,8 +304,10 @@ def on_call_save(
             {
                 "on_call_email": on_call_email,
                 "on_call_webhook_url": on_call_webhook_url,
+                "clear_on_call_webhook": checkbox(remove_on_call_webhook),
                 "on_call_webhook_format": on_call_webhook_format,
                 "breach_channels": channels,
+                "keep_breach_webhooks": not checkbox(remove_breach_webhook),
             },
         )
         inbox_config.do_update_inbox_settings(db, actor, data, origin=origin)
