@@ -368,6 +368,8 @@ class Alert(Base):
     """The emerging term (kept out of ``reason``, which goes to email and webhooks)."""
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(300), unique=True)
     """kind:topic:5-minute bucket[:term]; one alert per signal and bucket, whoever detects it."""
+    link_path: Mapped[str | None] = mapped_column(sa.String(300))
+    """Where the alert points in the app, e.g. ``/inbox/cases/12`` (migration 0008); NULL: its listening page."""
 
 
 class AlertNotification(Base):

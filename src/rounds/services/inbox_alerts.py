@@ -5,7 +5,8 @@
   open case past its resolution due time raises one resolution-breach alert, once.
 
 Alert reasons name the case, its category and the times, never the post text or the author.
-``rounds.services.listening_alerts.deliver_notifications`` delivers them like any other alert.
+``rounds.services.listening_alerts.deliver_notifications`` delivers them like any other alert; the messages link
+to the case (``/inbox/cases/{id}``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rounds.domain.roles import Permission
 from rounds.services import audit
 from rounds.services.context import Actor, Origin
 from rounds.services.inbox import CaseStatus
-from rounds.services.listening_alerts import _notify as notify_channels  # the listening notifier, reused
+from rounds.services.listening_alerts import notify as notify_channels  # the listening notifier, reused
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,11 @@ def on_call_channels(row: InboxSettings) -> list[dict[str, Any]]:
     return channels
 
 
+def case_path(case: InboxCase) -> str:
+    """Where delivered inbox alerts link: the case page."""
+    return f"/inbox/cases/{case.id}"
+
+
 def _first_post_id(session: Session, case: InboxCase) -> int | None:
     return session.execute(
         sa.select(sa.func.min(InboxCaseItem.post_id)).where(InboxCaseItem.case_id == case.id)
@@ -80,7 +86,7 @@ def escalate(session: Session, case: InboxCase, now: datetime) -> Alert | None:
     )
     session.add(alert)
     session.flush()
-    notify_channels(session, alert, on_call_channels(row), now)
+    notify_channels(session, alert, on_call_channels(row), now, link_path=case_path(case))
     case.escalation_alert_id = alert.id
     case.escalated_at = now
     if not row.on_call_email and not row.on_call_webhook_url:
@@ -112,7 +118,7 @@ def _alert(
     session.add(alert)
     session.flush()
     channels = list(row.breach_channels) + (on_call_channels(row) if case.emergency else [])
-    notify_channels(session, alert, channels, now)
+    notify_channels(session, alert, channels, now, link_path=case_path(case))
     return alert
 
 

@@ -331,9 +331,19 @@ def quiet_until(rule: AlertRule, now: datetime) -> datetime | None:
     return datetime.combine(end_day, end, tzinfo=zone).astimezone(UTC)
 
 
-def _notify(
-    session: Session, alert: Alert, channels: Sequence[dict[str, Any]], deliver_after: datetime
+def notify(
+    session: Session,
+    alert: Alert,
+    channels: Sequence[dict[str, Any]],
+    deliver_after: datetime,
+    *,
+    link_path: str | None = None,
 ) -> None:
+    """Queue ``alert`` for in-app and each channel (deduplicated), delivered from ``deliver_after`` by
+    :func:`deliver_notifications`. ``link_path`` (e.g. ``/inbox/cases/12``) is where delivered messages link;
+    by default the alert's listening page. Other areas (the inbox) raise their alerts through this."""
+    if link_path is not None:
+        alert.link_path = link_path
     seen: set[tuple[str, str]] = set()
     for channel in [{"type": "in_app"}, *channels]:
         kind = str(channel.get("type"))
@@ -352,6 +362,9 @@ def _notify(
                 sent_at=deliver_after if in_app else None,
             )
         )
+
+
+_notify = notify
 
 
 def notify_rules(
@@ -578,7 +591,10 @@ def deliver_notifications(
                 report.waiting += 1
                 continue
             title = "Rounds emergency alert" if alert.kind == "emergency" else "Rounds listening alert"
-            link = f"{base_url.rstrip('/')}/listening/alerts/{alert.id}" if base_url else None
+            if alert.kind.startswith("inbox_"):
+                title = "Rounds inbox alert"
+            path = alert.link_path or f"/listening/alerts/{alert.id}"
+            link = f"{base_url.rstrip('/')}{path}" if base_url else None
             try:
                 if notification.channel == "email":
                     if send_email is None:

@@ -6,9 +6,11 @@ through the services. SQLite and PostgreSQL (the ``db`` fixture)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -50,7 +52,7 @@ from rounds.services.inbox_config import (
 from rounds.services.inbox_export import export_metrics_csv, inbox_metrics
 from rounds.services.inbox_sync import do_retriage_cases
 from rounds.services.inbox_work import do_set_status
-from rounds.services.listening_alerts import Channel
+from rounds.services.listening_alerts import Channel, deliver_notifications
 
 from .conftest import ORIGIN, actor_of
 
@@ -395,3 +397,46 @@ def test_on_call_webhooks_are_kept_when_left_blank(db: Database, admin: Actor) -
     assert cleared.on_call_webhook_host == "" and cleared.breach_channels == []
     with db.session() as session:
         assert "secret" not in str(session.execute(sa.select(AuditEvent.after, AuditEvent.before)).all())
+
+
+# --- 5. delivered inbox alerts link to the case ----------------------------------------------------------------
+
+
+def test_delivered_inbox_alerts_link_to_the_case(db: Database, admin: Actor) -> None:
+    do_update_inbox_settings(
+        db,
+        admin,
+        InboxSettingsInput(
+            breach_channels=[
+                Channel(type="email", target="team@example.org"),
+                Channel(type="webhook", target="https://chat.example.net/hooks/x", format="slack"),
+            ]
+        ),
+        origin=ORIGIN,
+    )
+    past = NOW - timedelta(minutes=5)
+    case_id = make_case(db, admin.organization_id, 1, due_at=past, resolution_due_at=past)
+    report = check_breaches(db, admin, NOW, origin=ORIGIN)
+    assert report.case_ids == report.resolution_case_ids == [case_id]
+    emails: list[tuple[str, str, str]] = []
+    posted: list[dict[str, Any]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content))
+        return httpx.Response(200)
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        delivered = deliver_notifications(
+            db,
+            http=http,
+            send_email=lambda to, subject, body: emails.append((to, subject, body)),
+            base_url="https://rounds.example.org/",
+            now=NOW,
+        )
+    assert delivered.sent == 4 and delivered.failed == 0
+    link = f"https://rounds.example.org/inbox/cases/{case_id}"
+    assert all(body.endswith(link) and subject == "Rounds inbox alert" for _to, subject, body in emails)
+    assert all(link in json.dumps(body) for body in posted) and len(posted) == 2
+    assert "/listening/alerts/" not in json.dumps(posted) + str(emails)
+    with db.session() as session:
+        assert set(session.execute(sa.select(Alert.link_path)).scalars()) == {f"/inbox/cases/{case_id}"}
