@@ -1,4 +1,5 @@
-"""Listening commands: ``rounds import``, ``rounds topics add/list/test``, ``rounds listen run --once``."""
+"""Listening commands: ``rounds import``, ``rounds topics add/list/test``, ``rounds listen run --once``,
+``rounds listen quarantine list/resolve/retry``."""
 
 from __future__ import annotations
 
@@ -252,3 +253,103 @@ def listen_run(
         print_json(report.model_dump(mode="json"))
     elif not report.sources:
         console.print("No enabled connector sources.")
+
+
+# --- quarantine ----------------------------------------------------------------------------------------------
+
+quarantine_app = typer.Typer(help="What could not become a post: list, resolve, retry.", no_args_is_help=True)
+listen_app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.command("list")
+@handle_errors
+def quarantine_list(
+    limit: int = typer.Option(100, "--limit", min=1, max=1000, help="How many, newest first."),
+    data_dir: Path | None = DataDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Unresolved quarantined items with their reasons."""
+    from rounds.services.listening_search import list_quarantine
+
+    settings = settings_for(data_dir)
+    db = open_database(settings)
+    items, total = list_quarantine(db, organizations.system_actor(db), limit=limit)
+    if as_json:
+        print_json({"items": [item.model_dump(mode="json") for item in items], "total": total})
+        return
+    if not items:
+        console.print("The quarantine is empty.")
+        return
+    table = Table(title=f"Quarantine: {total} unresolved")
+    for column in ("id", "when", "source", "platform / kind", "line", "reason", "retries"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            str(item.id),
+            item.created_at.strftime("%Y-%m-%d %H:%M"),
+            item.source or "-",
+            f"{item.platform or '-'} / {item.kind or '-'}",
+            "-" if item.line is None else str(item.line),
+            item.reason,
+            str(item.retry_count) + ("" if item.retryable else " (no payload)"),
+        )
+    console.print(table)
+
+
+@quarantine_app.command("resolve")
+@handle_errors
+def quarantine_resolve(
+    item_id: int = typer.Argument(..., help="The item's id (see `rounds listen quarantine list`)."),
+    note: str = typer.Option(..., "--note", help="Why it is closed (no post text)."),
+    data_dir: Path | None = DataDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Close an item with a note; nothing is stored."""
+    from rounds.services.listening_quarantine import ResolveInput, do_resolve_quarantined
+
+    settings = settings_for(data_dir)
+    db = open_database(settings)
+    actor = organizations.system_actor(db)
+    view = do_resolve_quarantined(db, actor, item_id, ResolveInput(note=note), origin=Origin.cli())
+    if as_json:
+        print_json(view.model_dump(mode="json"))
+    else:
+        console.print(f"Quarantined item {view.id} resolved.", highlight=False)
+
+
+@quarantine_app.command("retry")
+@handle_errors
+def quarantine_retry(
+    item_ids: list[int] = typer.Argument(..., help="One or more item ids."),
+    data_dir: Path | None = DataDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Parse items' stored payloads again (after a parser fix); store what now parses and close those items."""
+    from rounds.services.listening_quarantine import do_retry_quarantined
+    from rounds.services.listening_schedule import make_ingestor
+
+    configure_logging()
+    settings = settings_for(data_dir)
+    db = open_database(settings)
+    actor = organizations.system_actor(db)
+    ingestor = None
+    results = []
+    for item_id in item_ids:
+        if ingestor is None:
+            from rounds.connectors.registry import default_registry
+
+            ingestor = make_ingestor(db, actor.organization_id, default_registry())
+        result = do_retry_quarantined(db, actor, item_id, origin=Origin.cli(), ingestor=ingestor)
+        results.append(result)
+        if not as_json:
+            if result.outcome == "stored":
+                console.print(
+                    f"Item {item_id}: parsed; {result.stored} stored, {result.duplicates} already stored; closed.",
+                    highlight=False,
+                )
+            else:
+                console.print(f"Item {item_id}: still failing: {result.reason}", highlight=False)
+    if as_json:
+        print_json([result.model_dump(mode="json") for result in results])
+    if any(result.outcome != "stored" for result in results):
+        raise typer.Exit(1)

@@ -200,6 +200,33 @@ class QuarantineView(BaseModel):
     line: int | None
     reason: str
     created_at: datetime
+    retryable: bool = False
+    """The payload is stored, so it can be parsed again."""
+    retry_count: int = 0
+    last_retry_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    """resolved (by a person, with a note) or retried (parsed again and stored)."""
+    resolution_note: str | None = None
+
+
+def quarantine_view(row: QuarantinedItem) -> QuarantineView:
+    return QuarantineView(
+        id=row.id,
+        source=row.source,
+        platform=row.platform,
+        kind=row.kind,
+        remote_id=row.remote_id,
+        line=row.line,
+        reason=row.reason,
+        created_at=row.created_at,
+        retryable=row.raw_payload_id is not None,
+        retry_count=row.retry_count or 0,
+        last_retry_at=row.last_retry_at,
+        resolved_at=row.resolved_at,
+        resolution=row.resolution,
+        resolution_note=row.resolution_note,
+    )
 
 
 def list_quarantine(
@@ -213,16 +240,4 @@ def list_quarantine(
         rows = session.execute(
             base.order_by(QuarantinedItem.id.desc()).limit(max(1, min(limit, 1000))).offset(max(0, offset))
         ).scalars()
-        return [
-            QuarantineView(
-                id=row.id,
-                source=row.source,
-                platform=row.platform,
-                kind=row.kind,
-                remote_id=row.remote_id,
-                line=row.line,
-                reason=row.reason,
-                created_at=row.created_at,
-            )
-            for row in rows
-        ], total
+        return [quarantine_view(row) for row in rows], total

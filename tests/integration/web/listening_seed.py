@@ -22,6 +22,7 @@ from rounds.db.listening import (
     PostFinding,
     PostIntent,
     QuarantinedItem,
+    RawPayloadRecord,
     StoredPost,
     Topic,
     TopicMatch,
@@ -47,6 +48,7 @@ class ListeningIds:
     rule_id: int
     alert_id: int
     source_id: int
+    quarantine_id: int
 
 
 def _existing(db: Database) -> ListeningIds | None:
@@ -78,6 +80,7 @@ def _existing(db: Database) -> ListeningIds | None:
             source_id=session.execute(
                 sa.select(ConnectorSource.id).where(ConnectorSource.name_key == "seed source")
             ).scalar_one(),
+            quarantine_id=session.execute(sa.select(sa.func.min(QuarantinedItem.id))).scalar_one(),
         )
 
 
@@ -249,8 +252,22 @@ def seed_listening(db: Database, settings: Settings) -> ListeningIds:
             health_detail="HTTP 401 from the platform: the token was refused",
         )
         session.add(source)
+        bad_line = b'{"platform": "x", "id": "991", "text": "x", "author": "a", "created_at": "2024-13-45"}'
+        payload = RawPayloadRecord(
+            digest="seed-quarantine-991",
+            platform="file",
+            kind="file.jsonl_line",
+            source="export.jsonl",
+            meta={"line": "7"},
+            body=bad_line,
+            fetched_at=now,
+            status="processed",
+        )
+        session.add(payload)
+        session.flush()
         session.add(
             QuarantinedItem(
+                raw_payload_id=payload.id,  # stored, so it can be retried (and still fails)
                 platform="x",
                 kind="file.jsonl_line",
                 source="export.jsonl",

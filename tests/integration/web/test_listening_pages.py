@@ -220,6 +220,57 @@ def test_quarantine_shows_reason_and_line(env: Env, ids: ListeningIds) -> None:
     assert api["total"] == 1 and api["items"][0]["line"] == 7
 
 
+def test_quarantine_retry_and_resolve_buttons(env: Env, ids: ListeningIds) -> None:
+    viewer = env.client(Role.PRIVACY_OFFICER)  # may look, may not change
+    assert "Retry</button>" not in viewer.get("/listening/quarantine").text
+    client = env.client(Role.SOCIAL_MEDIA_MANAGER)
+    page = client.get("/listening/quarantine").text
+    assert f'action="/listening/quarantine/{ids.quarantine_id}/retry"' in page
+    assert f'action="/listening/quarantine/{ids.quarantine_id}/resolve"' in page
+    retried = client.post(
+        f"/listening/quarantine/{ids.quarantine_id}/retry", data={"csrf_token": client.csrf}
+    )
+    assert retried.status_code == 303 and "quarantine_still_failing" in retried.headers["location"]
+    after = client.get(retried.headers["location"]).text
+    assert "still fails" in after and "Retried 1×" in after
+    empty = client.post(
+        f"/listening/quarantine/{ids.quarantine_id}/resolve", data={"note": " ", "csrf_token": client.csrf}
+    )
+    assert empty.status_code == 422 and "error-box" in empty.text
+    done = client.post(
+        f"/listening/quarantine/{ids.quarantine_id}/resolve",
+        data={"note": "Bad date from the export tool", "csrf_token": client.csrf},
+    )
+    assert done.status_code == 303
+    assert "Item resolved." in client.get(done.headers["location"]).text
+    assert client.get("/api/listening/quarantine").json()["total"] == 0
+    again = client.post(
+        f"/api/listening/quarantine/{ids.quarantine_id}/resolve",
+        json={"note": "twice"},
+        headers={"X-CSRF-Token": client.csrf},
+    )
+    assert again.status_code == 409
+
+
+def test_rule_kind_from_the_form(env: Env, ids: ListeningIds) -> None:
+    client = env.client(Role.SOCIAL_MEDIA_MANAGER)
+    assert 'value="negative_spike"' in client.get("/listening/rules/new").text
+    created = client.post(
+        "/listening/rules/new",
+        data={
+            "name": "Negative spikes",
+            "kind": "negative_spike",
+            "topic_id": str(ids.brand_topic_id),
+            "timezone": "UTC",
+            "csrf_token": client.csrf,
+        },
+    )
+    assert created.status_code == 303, created.text[:500]
+    [rule] = [r for r in client.get("/api/listening/rules").json() if r["name"] == "Negative spikes"]
+    assert rule["kind"] == "negative_spike"
+    assert "Negative spike" in client.get("/listening/alerts").text
+
+
 def test_nav_shows_listening(env: Env) -> None:
     assert 'href="/listening/search"' in env.client(Role.EXECUTIVE_VIEWER).get("/listening/topics").text
 

@@ -14,6 +14,7 @@ from rounds.services import (
     listening,
     listening_alerts,
     listening_dashboard,
+    listening_quarantine,
     listening_schedule,
     listening_search,
     listening_topics,
@@ -21,6 +22,7 @@ from rounds.services import (
 from rounds.services.listening import SourceInput, SourceView
 from rounds.services.listening_alerts import AlertView, RuleInput, RuleView
 from rounds.services.listening_dashboard import TopicDashboard
+from rounds.services.listening_quarantine import ResolveInput, RetryResult
 from rounds.services.listening_runs import SourceRunResult
 from rounds.services.listening_search import PostDetail, QuarantineView, SearchFilters, SearchResult
 from rounds.services.listening_topics import TopicView
@@ -264,3 +266,23 @@ def list_quarantine(
 ) -> QuarantinePage:
     items, total = listening_search.list_quarantine(db, actor, limit=limit, offset=offset)
     return QuarantinePage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/quarantine/{quarantine_id}/resolve",
+    response_model=QuarantineView,
+    summary="Close a quarantined item with a note (nothing is stored)",
+)
+def resolve_quarantined(
+    quarantine_id: int, body: ResolveInput, db: DbDep, actor: ActorDep, origin: OriginDep
+) -> QuarantineView:
+    return listening_quarantine.do_resolve_quarantined(db, actor, quarantine_id, body, origin=origin)
+
+
+@router.post(
+    "/quarantine/{quarantine_id}/retry",
+    response_model=RetryResult,
+    summary="Parse a quarantined item's stored payload again; store the post (once) when it now parses",
+)
+def retry_quarantined(quarantine_id: int, db: DbDep, actor: ActorDep, origin: OriginDep) -> RetryResult:
+    return listening_quarantine.do_retry_quarantined(db, actor, quarantine_id, origin=origin)

@@ -23,6 +23,7 @@ from rounds.services import (
     listening,
     listening_alerts,
     listening_dashboard,
+    listening_quarantine,
     listening_schedule,
     listening_search,
     listening_topics,
@@ -30,6 +31,7 @@ from rounds.services import (
 from rounds.services.context import Actor
 from rounds.services.listening import SourceInput
 from rounds.services.listening_alerts import RuleInput
+from rounds.services.listening_quarantine import ResolveInput
 from rounds.web.context import ActorDep, DbDep, OriginDep, SettingsDep
 from rounds.web.forms import checkbox, optional_int, parse_model
 from rounds.web.pages.listening import page
@@ -460,22 +462,68 @@ def source_run(
 # --- quarantine ----------------------------------------------------------------------------------------------
 
 
-@router.get("/listening/quarantine")
-def quarantine_list(request: Request, db: DbDep, actor: ActorDep) -> Response:
+QUARANTINE_NOTICES = {
+    "quarantine_resolved": "Item resolved.",
+    "quarantine_stored": "Parsed again: the post is stored and the item closed.",
+    "quarantine_still_failing": "Parsed again, and it still fails: the reason below is the new one.",
+}
+
+
+def _quarantine_page(
+    request: Request, db: Any, actor: Actor, *, error: Exception | None = None, error_item: int | None = None
+) -> Response:
     number = max(1, optional_int(request.query_params.get("page"), "page") or 1)
     items, total = listening_search.list_quarantine(
         db, actor, limit=QUARANTINE_PAGE, offset=(number - 1) * QUARANTINE_PAGE
     )
+    context: dict[str, Any] = {
+        "title": "Quarantine",
+        "items": items,
+        "total": total,
+        "page": number,
+        "pages": max(1, (total + QUARANTINE_PAGE - 1) // QUARANTINE_PAGE),
+        "can_manage": actor.can(listening_quarantine.MANAGE_QUARANTINE),
+        "error": error,
+        "error_item": error_item,
+    }
+    done = request.query_params.get("done", "")
+    if done in QUARANTINE_NOTICES:
+        context["notice"] = QUARANTINE_NOTICES[done]
     return page(
         request,
         actor,
         "listening/quarantine.html",
         "quarantine",
-        {
-            "title": "Quarantine",
-            "items": items,
-            "total": total,
-            "page": number,
-            "pages": max(1, (total + QUARANTINE_PAGE - 1) // QUARANTINE_PAGE),
-        },
+        context,
+        status_code=getattr(error, "status", 200),
     )
+
+
+@router.get("/listening/quarantine")
+def quarantine_list(request: Request, db: DbDep, actor: ActorDep) -> Response:
+    return _quarantine_page(request, db, actor)
+
+
+@router.post("/listening/quarantine/{quarantine_id}/resolve")
+async def quarantine_resolve(
+    request: Request, db: DbDep, actor: ActorDep, origin: OriginDep, quarantine_id: int
+) -> Response:
+    form = await request.form()
+    try:
+        body = parse_model(ResolveInput, {"note": str(form.get("note") or "").strip()})
+        await run_in_threadpool(
+            listening_quarantine.do_resolve_quarantined, db, actor, quarantine_id, body, origin=origin
+        )
+    except ValidationFailed as error:
+        return await run_in_threadpool(
+            _quarantine_page, request, db, actor, error=error, error_item=quarantine_id
+        )
+    return RedirectResponse("/listening/quarantine?done=quarantine_resolved", status_code=303)
+
+
+@router.post("/listening/quarantine/{quarantine_id}/retry")
+def quarantine_retry(db: DbDep, actor: ActorDep, origin: OriginDep, quarantine_id: int) -> Response:
+    result = listening_quarantine.do_retry_quarantined(db, actor, quarantine_id, origin=origin)
+    done = "quarantine_stored" if result.outcome == "stored" else "quarantine_still_failing"
+    anchor = "" if result.outcome == "stored" else f"#item-{quarantine_id}"
+    return RedirectResponse(f"/listening/quarantine?done={done}{anchor}", status_code=303)
