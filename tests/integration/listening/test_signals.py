@@ -17,7 +17,9 @@ from rounds.services.listening_topics import do_create_topic
 
 from .conftest import ORIGIN, RuleEnricher, line, write_jsonl
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+_CLOCK = datetime.now(UTC)
+NOW = _CLOCK.replace(minute=_CLOCK.minute - _CLOCK.minute % 5, second=0, microsecond=0)
+"""On a 5-minute bucket boundary, so the burst falls in the same buckets whenever the tests run."""
 
 
 def _at(minutes_ago: float) -> str:
@@ -27,7 +29,13 @@ def _at(minutes_ago: float) -> str:
 def _stream(*, burst: int = 15, term: str | None = None) -> list[str]:
     """Two days of one Mercy post every 30 minutes, then a burst of complaints in the last 10 minutes."""
     lines = [
-        line(f"b{i}", f"Mercy clinic notice number {i}", author=f"info{i % 5}", created_at=_at(10 + 30 * i))
+        line(
+            f"b{i}",
+            # one in eight is negative ("wait"), so the negative stream has a history too
+            f"Mercy clinic notice number {i}" + (", expect a wait" if i % 8 == 0 else ""),
+            author=f"info{i % 5}",
+            created_at=_at(10 + 30 * i),
+        )
         for i in range(96, 0, -1)
     ]
     for i in range(burst):
