@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         description="name/place tagger for screening: accurate (BiLSTM + perceptron) or fast (perceptron only, "
         "about twice the throughput, lower recall on names and places)",
     )
+    ingest_screening_name_model: Literal["accurate", "fast"] = Field(
+        default="fast",
+        description="name/place tagger for inbound posts screened at ingest (volume): fast by default",
+    )
 
     @property
     def is_production(self) -> bool:

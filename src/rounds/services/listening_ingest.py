@@ -134,7 +134,7 @@ class OrganizationScreen:
         from rounds.services.screening import screener_for
 
         if fresh or self._screener is None or time.monotonic() - self._fetched > self.REFRESH_SECONDS:
-            self._screener = screener_for(self.db, self.organization_id)
+            self._screener = screener_for(self.db, self.organization_id, inbound=True)
             self._fetched = time.monotonic()
         return self._screener
 

@@ -214,7 +214,7 @@ class _Cached:
     screener: Screener
 
 
-_CACHE: dict[int, _Cached] = {}
+_CACHE: dict[tuple[int, str], _Cached] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -224,7 +224,8 @@ def invalidate(organization_id: int | None = None) -> None:
         if organization_id is None:
             _CACHE.clear()
         else:
-            _CACHE.pop(organization_id, None)
+            for key in [key for key in _CACHE if key[0] == organization_id]:
+                _CACHE.pop(key, None)
 
 
 def _fingerprint(profile: ScreeningProfile, policy: Policy) -> str:
@@ -232,21 +233,26 @@ def _fingerprint(profile: ScreeningProfile, policy: Policy) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def screener_for(db: Database, organization_id: int) -> Screener:
-    """The organization's Screener: reused while its profile and policy are unchanged."""
+def screener_for(db: Database, organization_id: int, *, inbound: bool = False) -> Screener:
+    """The organization's Screener: reused while its profile and policy are unchanged.
+
+    Outbound text (drafts, replies) uses ``settings.screening_name_model`` (default: the accurate tagger);
+    inbound posts screened at ingest volume use ``settings.ingest_screening_name_model`` (default: fast)."""
+    name_model = db.settings.ingest_screening_name_model if inbound else db.settings.screening_name_model
     with db.session() as session:
         profile, policy = _load_profile_and_policy(session, organization_id)
     fingerprint = _fingerprint(profile, policy)
+    key = (organization_id, name_model)
     with _CACHE_LOCK:
-        cached = _CACHE.get(organization_id)
+        cached = _CACHE.get(key)
         if cached is not None and cached.fingerprint == fingerprint:
             return cached.screener
     # Built outside the lock (it loads lexicons); two threads racing both build, the last one is kept.
-    screener = Screener(profile, policy, name_model=db.settings.screening_name_model)
+    screener = Screener(profile, policy, name_model=name_model)
     with _CACHE_LOCK:
-        if organization_id not in _CACHE and len(_CACHE) >= MAX_CACHED_ORGANIZATIONS:
+        if key not in _CACHE and len(_CACHE) >= MAX_CACHED_ORGANIZATIONS:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[organization_id] = _Cached(fingerprint, screener)
+        _CACHE[key] = _Cached(fingerprint, screener)
     return screener
 
 
