@@ -116,7 +116,7 @@ def one_by_one(predict: Predict) -> PredictMany:
     return lambda items: [predict(item) for item in items]
 
 
-def rounds_system(batch: int, name_model: str = "accurate") -> PredictMany:
+def rounds_system(batch: int, name_model: str = "fast") -> PredictMany:
     from rounds.domain.screening import Screening
     from rounds.screening import Screener
 
@@ -379,8 +379,8 @@ def main() -> int:
         "btc_names": scorer.read_jsonl(str(args.data / "btc_names_dev.jsonl")),
     }
     systems: list[tuple[str, Callable[[], PredictMany]]] = [
-        ("rounds", lambda: rounds_system(args.batch, "accurate")),
-        ("rounds-fast", lambda: rounds_system(args.batch, "fast")),
+        ("rounds", lambda: rounds_system(args.batch, "fast")),
+        ("rounds-accurate", lambda: rounds_system(args.batch, "accurate")),
     ]
     notes: list[str] = []
     if not args.skip_presidio:

@@ -98,9 +98,9 @@ class Screener:
         profile: ScreeningProfile | None = None,
         policy: Policy | None = None,
         *,
-        name_model: str = "accurate",
+        name_model: str = "fast",
     ) -> None:
-        """``name_model``: ``accurate`` (default) or ``fast`` — which trained name/place tagger to use."""
+        """``name_model``: ``fast`` (default) or ``accurate`` — which trained name/place tagger to use."""
         self.profile = profile or ScreeningProfile()
         self.policy = policy or Policy()
         self._facts = _organization_facts(self.profile)
