@@ -28,8 +28,10 @@ from rounds.connectors.facebook.graph import (
     GraphApi,
     has_new,
     item_time,
+    newest_time,
     next_page_params,
     reached,
+    watermark,
 )
 from rounds.connectors.platform_http import ConnectorProblem
 from rounds.domain.connectors import Health, HealthStatus
@@ -58,10 +60,6 @@ class FacebookPageOptions(BaseModel):
     usage_ceiling_percent: int = Field(default=90, ge=10, le=100)
     api_version: str = Field(default=GRAPH_VERSION, pattern=VERSION_PATTERN)
     base_url: str = GRAPH_URL
-
-
-def _since(value: str | None) -> int | None:
-    return int(value) if value is not None and value.lstrip("-").isdigit() else None
 
 
 def _comment_count(item: Any) -> int | None:
@@ -110,7 +108,7 @@ class FacebookPageConnector(BaseConnector):
     ) -> list[str]:
         """Stores feed pages with new posts; returns the ids of recent posts that have comments."""
         options: FacebookPageOptions = self.options
-        posts_since = _since(progress.cursor.get("posts_since"))
+        posts_since = watermark(progress.cursor.get("posts_since"))
         since = window_start if posts_since is None else min(posts_since, window_start)
         params: dict[str, str] = {"fields": FEED_FIELDS, "since": str(since), "limit": str(options.limit)}
         newest = posts_since
@@ -131,8 +129,7 @@ class FacebookPageConnector(BaseConnector):
                 post_id = item.get("id") if isinstance(item, dict) else None
                 if isinstance(post_id, str) and _comment_count(item) != 0 and (created or 0) >= window_start:
                     recent.append(post_id)
-                if created is not None:
-                    newest = created if newest is None else max(newest, created)
+            newest = newest_time(times, newest)
             params_next = next_page_params(document)
             if not items or params_next is None or reached(times, since):
                 break
@@ -148,7 +145,7 @@ class FacebookPageConnector(BaseConnector):
         self, graph: GraphApi, progress: Progress, recent: list[str], notes: list[str]
     ) -> None:
         options: FacebookPageOptions = self.options
-        comments_since = _since(progress.cursor.get("comments_since"))
+        comments_since = watermark(progress.cursor.get("comments_since"))
         newest = comments_since
         complete = len(recent) <= options.max_posts_with_comments
         for post_id in recent[: options.max_posts_with_comments]:
@@ -172,9 +169,7 @@ class FacebookPageConnector(BaseConnector):
                             parse.KIND_COMMENTS, response.content, source=self.instance_name, post_id=post_id
                         )
                     )
-                known = [time for time in times if time is not None]
-                if known:
-                    newest = max([*known, *([newest] if newest is not None else [])])
+                newest = newest_time(times, newest)
                 params_next = next_page_params(document)
                 if not items or params_next is None or reached(times, comments_since):
                     break

@@ -180,6 +180,19 @@ def item_time(item: object, field: str) -> int | None:
         return None
 
 
+def watermark(value: str | None) -> int | None:
+    """A cursor's unix-second watermark, or None when it is missing or not a whole number."""
+    return int(value) if value is not None and value.lstrip("-").isdigit() else None
+
+
+def newest_time(times: list[int | None], newest: int | None) -> int | None:
+    """The latest of ``newest`` and a page's known item times."""
+    known = [time for time in times if time is not None]
+    if newest is not None:
+        known.append(newest)
+    return max(known) if known else None
+
+
 def has_new(times: list[int | None], watermark: int | None) -> bool:
     """Whether a page holds anything not handed over yet (items of unknown time count, so they are stored)."""
     return watermark is None or any(time is None or time >= watermark for time in times)

@@ -31,8 +31,10 @@ from rounds.connectors.facebook.graph import (
     GraphApi,
     has_new,
     item_time,
+    newest_time,
     next_page_params,
     reached,
+    watermark,
 )
 from rounds.connectors.instagram import parse
 from rounds.connectors.platform_http import ConnectorProblem
@@ -70,10 +72,6 @@ class InstagramOptions(BaseModel):
         if self.mode != "hashtag" and self.hashtag:
             raise ValueError("a hashtag is only used in mode 'hashtag'")
         return self
-
-
-def _since(value: str | None) -> int | None:
-    return int(value) if value is not None and value.lstrip("-").isdigit() else None
 
 
 class InstagramConnector(BaseConnector):
@@ -135,9 +133,7 @@ class InstagramConnector(BaseConnector):
             seen.extend(
                 (item, time) for item, time in zip(items, times, strict=True) if isinstance(item, dict)
             )
-            known = [time for time in times if time is not None]
-            if known:
-                newest = max([*known, *([newest] if newest is not None else [])])
+            newest = newest_time(times, newest)
             params_next = next_page_params(document)
             if not items or params_next is None or reached(times, stop_at):
                 return seen, newest, True
@@ -146,7 +142,7 @@ class InstagramConnector(BaseConnector):
 
     def _comments(self, graph: GraphApi, progress: Progress, window_start: int) -> Health:
         options: InstagramOptions = self.options
-        media_since = _since(progress.cursor.get("media_since"))
+        media_since = watermark(progress.cursor.get("media_since"))
         params = {"fields": MEDIA_FIELDS, "since": str(window_start), "limit": str(options.limit)}
         stop_at = window_start if media_since is None else min(media_since, window_start)
         seen, newest_media, complete = self._read_media(
@@ -162,7 +158,7 @@ class InstagramConnector(BaseConnector):
             for item, time in seen
             if time is not None and time >= window_start and item.get("comments_count") != 0
         ]
-        comments_since = _since(progress.cursor.get("comments_since"))
+        comments_since = watermark(progress.cursor.get("comments_since"))
         newest = comments_since
         complete = len(recent) <= options.max_media_with_comments
         for item in recent[: options.max_media_with_comments]:
@@ -185,9 +181,7 @@ class InstagramConnector(BaseConnector):
                     progress.add(
                         self.raw(parse.KIND_COMMENTS, response.content, source=self.instance_name, **meta)
                     )
-                known = [time for time in times if time is not None]
-                if known:
-                    newest = max([*known, *([newest] if newest is not None else [])])
+                newest = newest_time(times, newest)
                 params_next = next_page_params(document)
                 if not items or params_next is None or reached(times, comments_since):
                     break
@@ -202,7 +196,7 @@ class InstagramConnector(BaseConnector):
 
     def _mentions(self, graph: GraphApi, progress: Progress, window_start: int) -> Health:
         options: InstagramOptions = self.options
-        tags_since = _since(progress.cursor.get("tags_since"))
+        tags_since = watermark(progress.cursor.get("tags_since"))
         params = {"fields": MEDIA_FIELDS, "limit": str(options.limit)}
         _, newest, complete = self._read_media(
             graph,
@@ -232,7 +226,7 @@ class InstagramConnector(BaseConnector):
                 raise ConnectorProblem(HealthStatus.ERROR, f"unknown hashtag #{options.hashtag}")
             hashtag_id = str(value)
             progress.cursor = progress.cursor.with_values(hashtag_id=hashtag_id)
-        media_since = _since(progress.cursor.get("media_since"))
+        media_since = watermark(progress.cursor.get("media_since"))
         params = {"user_id": options.ig_user_id, "fields": HASHTAG_MEDIA_FIELDS, "limit": str(options.limit)}
         _, newest, complete = self._read_media(
             graph, progress, f"{hashtag_id}/recent_media", params, watermark=media_since, stop_at=media_since
