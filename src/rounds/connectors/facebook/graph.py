@@ -69,6 +69,11 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
+def appsecret_proof(app_secret: str, access_token: str) -> str:
+    """``appsecret_proof``: the HMAC-SHA256 of the token keyed with the app secret."""
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
 def graph_error(response: httpx.Response) -> dict[str, Any] | None:
     """The ``error`` object of a Graph error body, or None when the body is not one."""
     try:
@@ -230,11 +235,7 @@ class GraphApi:
         )
         self.root = f"{base_url.rstrip('/')}/{version}"
         self._headers = {"Authorization": f"Bearer {access_token}"}
-        self._proof = (
-            hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
-            if app_secret
-            else None
-        )
+        self._proof = appsecret_proof(app_secret, access_token) if app_secret else None
         self.ceiling = usage_ceiling_percent
         self.throttled: ConnectorProblem | None = None
 

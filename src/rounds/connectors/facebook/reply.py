@@ -18,8 +18,6 @@ option or ``/me`` of the Page token.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any, ClassVar
 
 import httpx
@@ -30,6 +28,7 @@ from rounds.connectors.facebook.graph import (
     GRAPH_VERSION,
     VERSION_PATTERN,
     GraphApi,
+    appsecret_proof,
     classify,
     graph_error,
     next_page_params,
@@ -85,9 +84,7 @@ class GraphReplySender(BaseReplySender):
     def _form(self, **values: str) -> dict[str, str]:
         secret = self.credentials.get("app_secret")
         if secret:
-            values["appsecret_proof"] = hmac.new(
-                secret.encode(), self._token().encode(), hashlib.sha256
-            ).hexdigest()
+            values["appsecret_proof"] = appsecret_proof(secret, self._token())
         return values
 
     def _graph(self) -> GraphApi:
