@@ -19,10 +19,8 @@ Skipped with the reason when /usr/bin/chromium is missing (``apt-get install -y 
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +29,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 
 from rounds.connectors.clock import SystemClock
 from rounds.connectors.fakes import FakeServer, Reply, Seen
@@ -48,24 +45,7 @@ from rounds.services.inbox_replies import SenderTarget
 from rounds.settings import Settings, load_settings
 from rounds.web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "correct horse battery staple"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium"
-    ),
-]
 
 OUR_ID = "4242"
 VISIT_REPLY = "So sorry about your visit last Tuesday on 4 West, we hope you are feeling better."
@@ -93,12 +73,6 @@ class World:
         return [seen for seen in self.fake.requests if seen.method == "POST" and seen.path == "/2/tweets"]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _complaint(remote_id: str, author: str, hours_ago: float) -> list[dict[str, Any]]:
     at = datetime.now(UTC) - timedelta(hours=hours_ago)
     ours = {
@@ -121,7 +95,7 @@ def _complaint(remote_id: str, author: str, hours_ago: float) -> list[dict[str, 
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, serve: Callable[[Any], str]) -> Iterator[World]:
     settings = load_settings(data_dir=tmp_path, environment="test")
     db = Database(settings)
     upgrade(db)
@@ -183,23 +157,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     app = create_app(settings, db)
     app.state.inbox_sender_factory = factory
     app.state.inbox_events_poll_seconds = 0.25
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    else:
-        pytest.fail("the server did not come up")
+    base = serve(app)
     yield World(base=base, db=db, settings=settings, admin=admin, fake=fake, tmp=tmp_path, posted=posted)
-    server.should_exit = True
-    thread.join(timeout=10)
     fake.stop()
     http.close()
     db.dispose()
@@ -217,136 +176,122 @@ def _reply_statuses(db: Database) -> list[str]:
         return list(session.execute(sa.select(InboxReply.status).order_by(InboxReply.id)).scalars())
 
 
-def test_complaint_to_safe_reply_to_metrics(world: World) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_complaint_to_safe_reply_to_metrics(world: World, browser: Any) -> None:
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(20_000)
-            _login(page, world.base, "ravi", "/inbox")
-            expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
-            expect(page.locator("#case-count")).to_have_text("0 cases.")
-            expect(page.locator("#live")).to_have_attribute("data-live", "on")
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    _login(page, world.base, "ravi", "/inbox")
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    expect(page.locator("#case-count")).to_have_text("0 cases.")
+    expect(page.locator("#live")).to_have_attribute("data-live", "on")
 
-            # A complaint arrives; sync makes a case; the open page shows it without a reload.
-            world.ingest(*_complaint("1700000000000000001", "pat_in_pain", hours_ago=2))
-            assert len(world.sync()) == 1
-            row = page.locator("tr.case-row")
-            expect(row).to_have_count(1)
-            expect(page.locator("#case-count")).to_have_text("1 case.")
-            expect(row).to_contain_text("Complaint")
-            expect(row.locator(".reason")).to_contain_text("complaint (+20)")
-            # 24 h target, 2 h already waited
-            expect(row.locator(".response-clock")).to_contain_text("due in 2")
+    # A complaint arrives; sync makes a case; the open page shows it without a reload.
+    world.ingest(*_complaint("1700000000000000001", "pat_in_pain", hours_ago=2))
+    assert len(world.sync()) == 1
+    row = page.locator("tr.case-row")
+    expect(row).to_have_count(1)
+    expect(page.locator("#case-count")).to_have_text("1 case.")
+    expect(row).to_contain_text("Complaint")
+    expect(row.locator(".reason")).to_contain_text("complaint (+20)")
+    # 24 h target, 2 h already waited
+    expect(row.locator(".response-clock")).to_contain_text("due in 2")
 
-            # Keyboard: select, assign to me, open the composer.
-            page.keyboard.press("j")
-            expect(row).to_have_class("case-row current")
-            page.keyboard.press("a")
-            expect(page.get_by_text("The case is yours.")).to_be_visible()
-            expect(page.locator("tr.case-row")).to_contain_text("Ravi Responder")
-            expect(page.locator("tr.case-row")).to_contain_text("assigned")
-            page.keyboard.press("j")
-            page.keyboard.press("r")
-            expect(page.get_by_role("heading", name="Write a reply")).to_be_visible()
-            expect(page.locator("#priority-reason")).to_contain_text("complaint (+20)")
-            expect(page.locator("#case-assignee")).to_contain_text("Ravi Responder")
+    # Keyboard: select, assign to me, open the composer.
+    page.keyboard.press("j")
+    expect(row).to_have_class("case-row current")
+    page.keyboard.press("a")
+    expect(page.get_by_text("The case is yours.")).to_be_visible()
+    expect(page.locator("tr.case-row")).to_contain_text("Ravi Responder")
+    expect(page.locator("tr.case-row")).to_contain_text("assigned")
+    page.keyboard.press("j")
+    page.keyboard.press("r")
+    expect(page.get_by_role("heading", name="Write a reply")).to_be_visible()
+    expect(page.locator("#priority-reason")).to_contain_text("complaint (+20)")
+    expect(page.locator("#case-assignee")).to_contain_text("Ravi Responder")
 
-            # A reply naming the visit is blocked, with the reason, and cannot be sent.
-            page.get_by_label("Your words").fill(VISIT_REPLY)
-            page.get_by_role("button", name="Draft and screen").click()
-            expect(page.get_by_text("Reply drafted and screened")).to_be_visible()
-            blocked = page.locator("article.reply").first
-            expect(blocked).to_have_attribute("data-status", "blocked")
-            expect(blocked.locator(".screening-result")).to_contain_text("Screening: block")
-            expect(blocked.locator(".screening-result .reasons")).to_contain_text("patient")
-            expect(blocked.locator("button.send-button")).to_be_disabled()
-            expect(blocked.locator("form.override-form")).to_have_count(0)  # responders cannot override
-            assert world.tweets() == []
+    # A reply naming the visit is blocked, with the reason, and cannot be sent.
+    page.get_by_label("Your words").fill(VISIT_REPLY)
+    page.get_by_role("button", name="Draft and screen").click()
+    expect(page.get_by_text("Reply drafted and screened")).to_be_visible()
+    blocked = page.locator("article.reply").first
+    expect(blocked).to_have_attribute("data-status", "blocked")
+    expect(blocked.locator(".screening-result")).to_contain_text("Screening: block")
+    expect(blocked.locator(".screening-result .reasons")).to_contain_text("patient")
+    expect(blocked.locator("button.send-button")).to_be_disabled()
+    expect(blocked.locator("form.override-form")).to_have_count(0)  # responders cannot override
+    assert world.tweets() == []
 
-            # The safe template goes out through the fake X: exactly one request.
-            page.get_by_label("Start from a template").select_option("take_offline")
-            page.get_by_role("button", name="Draft and screen").click()
-            safe = page.locator("article.reply").first
-            expect(safe).to_have_attribute("data-status", "approved")
-            expect(safe.locator(".screening-result")).to_contain_text("Screening: ok")
-            safe.get_by_role("button", name="Send on x").click()
-            expect(page.get_by_text("Reply sent.")).to_be_visible()
-            sent = page.locator("article.reply").first
-            expect(sent).to_have_attribute("data-status", "sent")
-            expect(sent.get_by_role("link", name="see it on x")).to_have_attribute(
-                "href", "https://x.com/i/web/status/190001"
-            )
-            assert len(world.tweets()) == 1
-            assert world.posted[0]["reply"] == {"in_reply_to_tweet_id": "1700000000000000001"}
-            assert (
-                "patient" in world.posted[0]["text"].lower() or "contact" in world.posted[0]["text"].lower()
-            )
-            assert world.tweets()[0].headers["authorization"] == "Bearer loopback-test-token"
-            assert _reply_statuses(world.db) == ["blocked", "sent"]
+    # The safe template goes out through the fake X: exactly one request.
+    page.get_by_label("Start from a template").select_option("take_offline")
+    page.get_by_role("button", name="Draft and screen").click()
+    safe = page.locator("article.reply").first
+    expect(safe).to_have_attribute("data-status", "approved")
+    expect(safe.locator(".screening-result")).to_contain_text("Screening: ok")
+    safe.get_by_role("button", name="Send on x").click()
+    expect(page.get_by_text("Reply sent.")).to_be_visible()
+    sent = page.locator("article.reply").first
+    expect(sent).to_have_attribute("data-status", "sent")
+    expect(sent.get_by_role("link", name="see it on x")).to_have_attribute(
+        "href", "https://x.com/i/web/status/190001"
+    )
+    assert len(world.tweets()) == 1
+    assert world.posted[0]["reply"] == {"in_reply_to_tweet_id": "1700000000000000001"}
+    assert "patient" in world.posted[0]["text"].lower() or "contact" in world.posted[0]["text"].lower()
+    assert world.tweets()[0].headers["authorization"] == "Bearer loopback-test-token"
+    assert _reply_statuses(world.db) == ["blocked", "sent"]
 
-            # Resolve from the keyboard; the response time is in the metrics.
-            page.keyboard.press("e")
-            expect(page.locator("#case-status")).to_have_text("resolved")
-            page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
-            page.get_by_role("navigation", name="Inbox").get_by_role("link", name="Metrics").click()
-            expect(page.get_by_role("heading", name="Inbox metrics")).to_be_visible()
-            expect(page.locator("#m-cases")).to_have_text("1")
-            expect(page.locator("#m-first-response")).to_have_text("2.0 h")
-            complaint_row = page.locator("#by-category tr").filter(has_text="Complaint")
-            expect(complaint_row).to_contain_text("1 / 1")  # within target
-            expect(complaint_row).to_contain_text("100%")
-            assert len(world.tweets()) == 1  # nothing else was sent
-        finally:
-            browser.close()
+    # Resolve from the keyboard; the response time is in the metrics.
+    page.keyboard.press("e")
+    expect(page.locator("#case-status")).to_have_text("resolved")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Inbox").click()
+    page.get_by_role("navigation", name="Inbox").get_by_role("link", name="Metrics").click()
+    expect(page.get_by_role("heading", name="Inbox metrics")).to_be_visible()
+    expect(page.locator("#m-cases")).to_have_text("1")
+    expect(page.locator("#m-first-response")).to_have_text("2.0 h")
+    complaint_row = page.locator("#by-category tr").filter(has_text="Complaint")
+    expect(complaint_row).to_contain_text("1 / 1")  # within target
+    expect(complaint_row).to_contain_text("100%")
+    assert len(world.tweets()) == 1  # nothing else was sent
 
 
-def test_failed_send_stays_unsent_and_marked(world: World) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_failed_send_stays_unsent_and_marked(world: World, browser: Any) -> None:
+    from playwright.sync_api import expect
 
     world.ingest(*_complaint("1700000000000000002", "angry_alex", hours_ago=1))
     (case_id,) = world.sync()
     world.fake.add("POST", "/2/tweets", Reply(500, {"title": "Internal Error"}))
     world.fake.add("GET", f"/2/users/{OUR_ID}/tweets", Reply(200, {"data": [], "meta": {"result_count": 0}}))
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(20_000)
-            _login(page, world.base, "ravi", f"/inbox/cases/{case_id}")
-            page.get_by_label("Start from a template").select_option("take_offline")
-            page.get_by_role("button", name="Draft and screen").click()
-            reply = page.locator("article.reply").first
-            expect(reply).to_have_attribute("data-status", "approved")
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    _login(page, world.base, "ravi", f"/inbox/cases/{case_id}")
+    page.get_by_label("Start from a template").select_option("take_offline")
+    page.get_by_role("button", name="Draft and screen").click()
+    reply = page.locator("article.reply").first
+    expect(reply).to_have_attribute("data-status", "approved")
 
-            # X answers 500: the platform may or may not have posted it. Marked unknown, not resent.
-            reply.get_by_role("button", name="Send on x").click()
-            expect(
-                page.get_by_text("Rounds could not tell whether the platform posted the reply")
-            ).to_be_visible()
-            reply = page.locator("article.reply").first
-            expect(reply).to_have_attribute("data-status", "unknown")
-            expect(reply.locator(".send-result")).to_contain_text("server_error")
-            expect(reply.get_by_role("button", name="Send on x")).to_have_count(0)
-            assert _reply_statuses(world.db) == ["unknown"]
-            assert len(world.tweets()) == 1
+    # X answers 500: the platform may or may not have posted it. Marked unknown, not resent.
+    reply.get_by_role("button", name="Send on x").click()
+    expect(page.get_by_text("Rounds could not tell whether the platform posted the reply")).to_be_visible()
+    reply = page.locator("article.reply").first
+    expect(reply).to_have_attribute("data-status", "unknown")
+    expect(reply.locator(".send-result")).to_contain_text("server_error")
+    expect(reply.get_by_role("button", name="Send on x")).to_have_count(0)
+    assert _reply_statuses(world.db) == ["unknown"]
+    assert len(world.tweets()) == 1
 
-            # Reconcile: X shows no such reply, so it is marked not sent, safe to send again.
-            reply.get_by_role("button", name="Check the platform (reconcile)").click()
-            reply = page.locator("article.reply").first
-            expect(reply).to_have_attribute("data-status", "failed")
-            expect(reply.locator(".send-result")).to_contain_text("Not sent.")
-            expect(reply.locator(".send-result")).to_contain_text("safe to send again")
-            assert len(world.tweets()) == 1
+    # Reconcile: X shows no such reply, so it is marked not sent, safe to send again.
+    reply.get_by_role("button", name="Check the platform (reconcile)").click()
+    reply = page.locator("article.reply").first
+    expect(reply).to_have_attribute("data-status", "failed")
+    expect(reply.locator(".send-result")).to_contain_text("Not sent.")
+    expect(reply.locator(".send-result")).to_contain_text("safe to send again")
+    assert len(world.tweets()) == 1
 
-            # Fixed: send again posts it once.
-            world.fake.handle("POST", "/2/tweets", lambda seen: Reply(201, {"data": {"id": "777"}}))
-            reply.get_by_role("button", name="Send again").click()
-            expect(page.get_by_text("Reply sent.")).to_be_visible()
-            assert _reply_statuses(world.db) == ["sent"]
-            assert len(world.tweets()) == 2
-        finally:
-            browser.close()
+    # Fixed: send again posts it once.
+    world.fake.handle("POST", "/2/tweets", lambda seen: Reply(201, {"data": {"id": "777"}}))
+    reply.get_by_role("button", name="Send again").click()
+    expect(page.get_by_text("Reply sent.")).to_be_visible()
+    assert _reply_statuses(world.db) == ["sent"]
+    assert len(world.tweets()) == 2

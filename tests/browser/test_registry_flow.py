@@ -6,15 +6,11 @@ Skipped with the reason when /usr/bin/chromium is missing (``apt-get install -y 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
 from rounds.db import Database
 from rounds.db.migrate import upgrade
@@ -23,35 +19,11 @@ from rounds.services.context import Origin
 from rounds.settings import load_settings
 from rounds.web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "correct horse battery staple"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium"
-    ),
-]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
+def server(tmp_path: Path, serve: Callable[[Any], str]) -> Iterator[str]:
     settings = load_settings(data_dir=tmp_path, environment="test")
     db = Database(settings)
     upgrade(db)
@@ -67,57 +39,36 @@ def server(tmp_path: Path) -> Iterator[str]:
         origin=origin,
     )
     departments.do_create_department(db, admin, name="Cardiology", origin=origin)
-    port = free_port()
-    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
-    uv_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uv_server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.05)
-    else:
-        pytest.fail("the server did not come up")
+    base = serve(create_app(settings, db))
     yield base
-    uv_server.should_exit = True
-    thread.join(timeout=10)
     db.dispose()
 
 
-def test_login_and_create_a_registry_entry(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_login_and_create_a_registry_entry(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            page.goto(f"{server}/accounts")
-            expect(page).to_have_url(f"{server}/login?next=%2Faccounts")
-            page.get_by_label("Username").fill("admin")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("heading", name="Account registry")).to_be_visible()
+    page = browser.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{server}/accounts")
+    expect(page).to_have_url(f"{server}/login?next=%2Faccounts")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Account registry")).to_be_visible()
 
-            page.get_by_role("link", name="Add account").click()
-            page.get_by_label("Platform").select_option("bluesky")
-            page.get_by_label("Handle").fill("@heart.stexample.org")
-            page.get_by_label("URL").fill("https://bsky.app/profile/heart.stexample.org")
-            page.get_by_label("Owning department").select_option(label="Cardiology")
-            page.get_by_label("Owner", exact=True).select_option(label="Ada Admin (admin)")
-            page.get_by_label("Purpose").fill("Heart health education")
-            page.get_by_role("button", name="Add account").click()
+    page.get_by_role("link", name="Add account").click()
+    page.get_by_label("Platform").select_option("bluesky")
+    page.get_by_label("Handle").fill("@heart.stexample.org")
+    page.get_by_label("URL").fill("https://bsky.app/profile/heart.stexample.org")
+    page.get_by_label("Owning department").select_option(label="Cardiology")
+    page.get_by_label("Owner", exact=True).select_option(label="Ada Admin (admin)")
+    page.get_by_label("Purpose").fill("Heart health education")
+    page.get_by_role("button", name="Add account").click()
 
-            expect(page.get_by_text("Account added to the registry.")).to_be_visible()
-            page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
-            row = page.get_by_role("row").filter(has_text="@heart.stexample.org")
-            expect(row).to_have_count(1)
-            expect(row).to_contain_text("Bluesky")
-            expect(row).to_contain_text("Cardiology")
-            expect(row).to_contain_text("Ada Admin")
-        finally:
-            browser.close()
+    expect(page.get_by_text("Account added to the registry.")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
+    row = page.get_by_role("row").filter(has_text="@heart.stexample.org")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Bluesky")
+    expect(row).to_contain_text("Cardiology")
+    expect(row).to_contain_text("Ada Admin")
