@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.orm import Session
 
 from rounds.db import Database
-from rounds.db.models import Department, Membership, SocialAccount, User, utcnow
+from rounds.db.models import AuditEvent, Department, Membership, SocialAccount, User, utcnow
 from rounds.domain.accounts import AccountFlag, AccountPlatform, AccountStatus
 from rounds.domain.audit import AuditAction
 from rounds.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -425,8 +425,6 @@ def account_history(db: Database, actor: Actor, account_id: int) -> list[AuditEv
         raise NotFound(f"Account {account_id} was not found.")
     with db.session() as session:
         account = _load(session, actor, account_id)
-        from rounds.db.models import AuditEvent
-
         events = session.execute(
             sa.select(AuditEvent)
             .where(
