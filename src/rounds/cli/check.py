@@ -86,14 +86,6 @@ def parse_line(raw: str, line_number: int) -> dict[str, Any]:
     return item
 
 
-def screen_line(screener: Screener, raw: str, line_number: int) -> dict[str, Any]:
-    """Screen one JSONL line; never raises for bad input, returns an error record instead."""
-    item = parse_line(raw, line_number)
-    if "error" in item:
-        return item
-    return _screen_one(screener, item, line_number)
-
-
 def _screen_one(screener: Screener, item: dict[str, Any], line_number: int) -> dict[str, Any]:
     try:
         result = screener.screen(item["text"], item.get("kind") or "post", item.get("context"))
