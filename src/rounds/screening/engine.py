@@ -24,7 +24,7 @@ from rounds.domain.screening import (
 )
 from rounds.screening.base import Context, Recognizer, finding
 from rounds.screening.health import HealthRecognizer
-from rounds.screening.identifiers import ContactRecognizer, NumberRecognizer
+from rounds.screening.identifiers import ContactRecognizer, NumberRecognizer, digits_only, url_host
 from rounds.screening.judge import judge
 from rounds.screening.model_names import ModelNameRecognizer
 from rounds.screening.names import NameRecognizer
@@ -77,11 +77,8 @@ _PRIORITY = {
 
 def _organization_facts(profile: ScreeningProfile) -> dict[str, Any]:
     contacts = {email.lower() for email in profile.emails}
-    contacts |= {"".join(c for c in phone if c.isdigit())[-10:] for phone in profile.phones}
-    for url in profile.urls:
-        host = url.lower().split("://", 1)[-1].split("/", 1)[0].removeprefix("www.")
-        if host:
-            contacts.add(host)
+    contacts |= {digits_only(phone)[-10:] for phone in profile.phones}
+    contacts |= {host for host in map(url_host, profile.urls) if host}
     return {
         "org_handles": frozenset(h.lower() for h in profile.handles),
         "org_contacts": frozenset(contacts),

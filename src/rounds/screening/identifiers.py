@@ -157,8 +157,13 @@ def vin_is_valid(value: str) -> bool:
     return value[8] == ("X" if check == 10 else str(check))
 
 
-def _digits(value: str) -> str:
+def digits_only(value: str) -> str:
     return "".join(c for c in value if c.isdigit())
+
+
+def url_host(url: str) -> str:
+    """The lower-cased host of a URL, without ``www.``."""
+    return url.lower().split("://", 1)[-1].split("/", 1)[0].removeprefix("www.")
 
 
 class ContactRecognizer:
@@ -240,7 +245,7 @@ class ContactRecognizer:
 
 
 def _url_is_org(lowered: str, context: Context) -> bool:
-    host = lowered.split("://", 1)[-1].split("/", 1)[0].removeprefix("www.")
+    host = url_host(lowered)
     return any(host == org or host.endswith("." + org) for org in context.org_contacts if "@" not in org)
 
 
@@ -266,7 +271,9 @@ class NumberRecognizer:
 
         for match in _SSN_KEYWORD.finditer(text, mask):
             start, end = match.span(1)
-            valid = us_ssn.is_valid(_digits(match.group(1))) if "x" not in match.group(1).lower() else False
+            valid = (
+                us_ssn.is_valid(digits_only(match.group(1))) if "x" not in match.group(1).lower() else False
+            )
             add(
                 finding(
                     start,
@@ -304,8 +311,8 @@ class NumberRecognizer:
                     score = 0.8
                 elif (
                     span_type is SpanType.DEVICE
-                    and len(_digits(value)) == 15
-                    and imei.is_valid(_digits(value))
+                    and len(digits_only(value)) == 15
+                    and imei.is_valid(digits_only(value))
                 ):
                     score = 0.99
                 else:
@@ -353,7 +360,7 @@ class NumberRecognizer:
             if not free(start, end):
                 continue
             value = match.group()
-            digits = _digits(value)
+            digits = digits_only(value)
             if len(digits) < 10 or len(digits) > 15:
                 continue
             if value.startswith("+") and not digits.startswith("1"):
@@ -385,7 +392,7 @@ class NumberRecognizer:
             add(item)
         for match in _CARD.finditer(text, mask, prepared.starts):
             start, end = match.span()
-            digits = _digits(match.group())
+            digits = digits_only(match.group())
             if not free(start, end) or not 13 <= len(digits) <= 19:
                 continue
             if luhn.is_valid(digits):
