@@ -41,7 +41,7 @@ from rounds.db.models import SocialAccount, utcnow
 from rounds.domain.accounts import AccountStatus
 from rounds.domain.audit import AuditAction
 from rounds.domain.roles import Permission
-from rounds.services import audit
+from rounds.services import accounts, audit
 from rounds.services.context import Actor, Origin
 from rounds.services.inbox import (
     AGE_HOURS_PER_POINT,
@@ -73,7 +73,8 @@ def platform_key(platform: str) -> str:
 
 
 def handle_key(handle: str | None) -> str:
-    return (handle or "").strip().lower().lstrip("@").rstrip("/")
+    """The registry's handle key (:func:`rounds.services.accounts.handle_key`); '' for no handle."""
+    return accounts.handle_key(handle or "")
 
 
 @dataclass
