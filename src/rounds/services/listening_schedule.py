@@ -10,7 +10,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -35,7 +34,6 @@ from rounds.services.listening_ingest import (
     OrganizationScreen,
     ScreenFunction,
     default_enricher,
-    default_screen,
 )
 from rounds.services.listening_runs import SourceRunResult, run_source
 from rounds.settings import Settings
@@ -62,8 +60,8 @@ class LazyScreen:
     """An inbound screener, made on first use and then kept; passes batches through to ``screen_many`` so
     connector runs screen each batch with one call."""
 
-    def __init__(self, factory: Callable[[], ScreenFunction] | None = None) -> None:
-        self._factory = factory or default_screen
+    def __init__(self, factory: Callable[[], ScreenFunction]) -> None:
+        self._factory = factory
         self._inner: ScreenFunction | None = None
         self._lock = threading.Lock()
 
@@ -84,23 +82,15 @@ class LazyScreen:
         return list(many(texts))
 
 
-_SHARED: dict[str, Any] = {}
-
-
-def shared_components() -> tuple[LazyEnricher, LazyScreen]:
-    """One lazily loaded enricher and screener per process, shared by the scheduler and "Run now"."""
-    if "enricher" not in _SHARED:
-        _SHARED["enricher"] = LazyEnricher()
-        _SHARED["screen"] = LazyScreen()
-    return _SHARED["enricher"], _SHARED["screen"]
+_SHARED_ENRICHER = LazyEnricher()
+"""One lazily loaded enricher per process, shared by the scheduler and "Run now"."""
 
 
 def make_ingestor(db: Database, organization_id: int, registry: Registry) -> Ingestor:
     """An ingestor with the process's shared enricher and the organization's screener (its profile and
     policy; built on the first post to screen, batches screened with ``screen_many``)."""
-    enricher, _screen = shared_components()
     screen = LazyScreen(lambda: OrganizationScreen(db, organization_id))
-    return Ingestor(db, organization_id, enricher=enricher, screen=screen, registry=registry)
+    return Ingestor(db, organization_id, enricher=_SHARED_ENRICHER, screen=screen, registry=registry)
 
 
 def _aware(value: datetime | None) -> datetime | None:
