@@ -158,8 +158,8 @@ def _fold_cached(char: str) -> str | None:
 
 def prepare(text: str) -> Prepared:
     """Fold ``text`` for matching and tokenize it once."""
-    if (text.isascii() and not _has_control(text)) or (
-        all(_fold_cached(char) is None for char in set(_NON_ASCII.findall(text))) and not _has_control(text)
+    if not _has_control(text) and (
+        text.isascii() or all(_fold_cached(char) is None for char in set(_NON_ASCII.findall(text)))
     ):
         folded, index = text, None
     else:
