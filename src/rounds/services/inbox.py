@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from rounds.db import Database
 from rounds.db.inbox import InboxCase, InboxCaseItem, InboxNote, InboxQueue, InboxReply, ResponseTarget
 from rounds.db.listening import PostEnrichment, PostFinding, StoredPost
-from rounds.db.models import AuditEvent, SocialAccount, User
+from rounds.db.models import AuditEvent, SocialAccount, User, utcnow
 from rounds.domain.enrichment import Intent
 from rounds.domain.errors import NotFound, ValidationFailed
 from rounds.domain.roles import Permission, Role
@@ -588,8 +588,6 @@ def list_cases(
     """Cases, most urgent first (priority, then the oldest), with the total matching the filters."""
     check_can_view_inbox(actor)
     filters = filters or CaseFilter()
-    from rounds.db.models import utcnow
-
     now = now or utcnow()
     with db.session() as session:
         query = sa.select(InboxCase).where(InboxCase.organization_id == actor.organization_id)
@@ -677,8 +675,6 @@ def offers_for(case: InboxCase, replies: Sequence[InboxReply]) -> list[str]:
 def access_case(db: Database, actor: Actor, case_id: int, *, now: datetime | None = None) -> CaseDetail:
     """The whole case: its posts with their parent, enrichment and screening explanations, notes, replies
     and history. NotFound for missing and forbidden alike."""
-    from rounds.db.models import utcnow
-
     now = now or utcnow()
     with db.session() as session:
         case = load_case(session, actor, case_id)
