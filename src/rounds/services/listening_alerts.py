@@ -344,27 +344,10 @@ def notify(
     by default the alert's listening page. Other areas (the inbox) raise their alerts through this."""
     if link_path is not None:
         alert.link_path = link_path
-    seen: set[tuple[str, str]] = set()
+    unique: dict[tuple[str, str], dict[str, Any]] = {}
     for channel in [{"type": "in_app"}, *channels]:
-        kind = str(channel.get("type"))
-        target = str(channel.get("target", ""))
-        if (kind, target) in seen:
-            continue
-        seen.add((kind, target))
-        in_app = kind == "in_app"
-        session.add(
-            AlertNotification(
-                alert_id=alert.id,
-                channel=kind if kind != "webhook" else f"webhook:{channel.get('format', 'slack')}",
-                target=target,
-                status="sent" if in_app else "pending",
-                deliver_after=deliver_after,
-                sent_at=deliver_after if in_app else None,
-            )
-        )
-
-
-_notify = notify
+        unique.setdefault((str(channel.get("type")), str(channel.get("target", ""))), channel)
+    _add_notifications(session, alert, list(unique.values()), deliver_after)
 
 
 def notify_rules(
@@ -453,7 +436,7 @@ def on_new_posts(session: Session, organization_id: int, new_posts: Sequence[_Ne
             )
             for channel in rule.channels
         ]
-        _notify(session, alert, channels, now)  # emergencies ignore quiet hours
+        notify(session, alert, channels, now)  # emergencies ignore quiet hours
         raised += 1
     for rule in rules:
         if _rule_kind(rule) != "threshold":
@@ -499,7 +482,7 @@ def on_new_posts(session: Session, organization_id: int, new_posts: Sequence[_Ne
         session.add(alert)
         session.flush()
         rule.last_fired_at = now
-        _notify(session, alert, rule.channels, quiet_until(rule, now) or now)
+        notify(session, alert, rule.channels, quiet_until(rule, now) or now)
         raised += 1
     return raised
 
