@@ -235,6 +235,26 @@ class _NewPost:
     topic_ids: list[int] = field(default_factory=list)
 
 
+def stored_payload(record: RawPayloadRecord) -> RawPayload:
+    """The payload as the connector gave it, read back from its stored row."""
+    return RawPayload(
+        platform=record.platform,
+        kind=record.kind,
+        body=record.body,
+        fetched_at=record.fetched_at,
+        remote_id=record.remote_id,
+        source=record.source,
+        meta={str(k): str(v) for k, v in dict(record.meta).items()},
+    )
+
+
+def failure_line(failure: ParseFailure, payload: RawPayload) -> int | None:
+    """The file line a parse failure is about: the parser's, else the payload's ``line`` meta."""
+    if failure.line is None and payload.meta.get("line", "").isdigit():
+        return int(payload.meta["line"])
+    return failure.line
+
+
 def payload_digest(raw: RawPayload) -> str:
     digest = hashlib.sha256()
     digest.update(raw.platform.encode())
@@ -376,22 +396,7 @@ class Ingestor:
                 if source_id is not None:
                     query = query.where(RawPayloadRecord.source_id == source_id)
                 records = session.execute(query.order_by(RawPayloadRecord.id).limit(batch_size)).scalars()
-                stored = [
-                    StoredRaw(
-                        record.id,
-                        True,
-                        RawPayload(
-                            platform=record.platform,
-                            kind=record.kind,
-                            body=record.body,
-                            fetched_at=record.fetched_at,
-                            remote_id=record.remote_id,
-                            source=record.source,
-                            meta={str(k): str(v) for k, v in dict(record.meta).items()},
-                        ),
-                    )
-                    for record in records
-                ]
+                stored = [StoredRaw(record.id, True, stored_payload(record)) for record in records]
             if not stored:
                 return total
             total.add(self.process(stored))
@@ -441,9 +446,6 @@ class Ingestor:
 
     @staticmethod
     def _quarantine_row(item: StoredRaw, failure: ParseFailure, now: Any) -> dict[str, Any]:
-        line = failure.line
-        if line is None and item.payload.meta.get("line", "").isdigit():
-            line = int(item.payload.meta["line"])
         return {
             "raw_payload_id": item.id,
             "source_id": None,
@@ -451,7 +453,7 @@ class Ingestor:
             "kind": (failure.kind or item.payload.kind)[:120],
             "source": item.payload.source[:500],
             "remote_id": failure.remote_id[:512] if failure.remote_id else None,
-            "line": line,
+            "line": failure_line(failure, item.payload),
             "reason": failure.reason[:1000],
             "created_at": now,
         }

@@ -25,7 +25,7 @@ from rounds.domain.errors import Conflict, NotFound, ValidationFailed
 from rounds.services import audit
 from rounds.services.context import Actor, Origin
 from rounds.services.listening import IMPORT_POSTS
-from rounds.services.listening_ingest import Ingestor, StoredRaw
+from rounds.services.listening_ingest import Ingestor, StoredRaw, failure_line, stored_payload
 from rounds.services.listening_search import QuarantineView, quarantine_view
 
 MANAGE_QUARANTINE = IMPORT_POSTS
@@ -89,11 +89,8 @@ def do_resolve_quarantined(
 
 
 def _same_item(failure: ParseFailure, payload: RawPayload, item: QuarantinedItem) -> bool:
-    line = failure.line
-    if line is None and payload.meta.get("line", "").isdigit():
-        line = int(payload.meta["line"])
     remote_id = failure.remote_id[:512] if failure.remote_id else None
-    return line == item.line and remote_id == item.remote_id
+    return failure_line(failure, payload) == item.line and remote_id == item.remote_id
 
 
 def do_retry_quarantined(
@@ -122,15 +119,7 @@ def do_retry_quarantined(
         record = session.get(RawPayloadRecord, item.raw_payload_id)
         if record is None:
             raise NotFound(f"The payload of quarantined item {item_id} was not found.")
-        payload = RawPayload(
-            platform=record.platform,
-            kind=record.kind,
-            body=record.body,
-            fetched_at=record.fetched_at,
-            remote_id=record.remote_id,
-            source=record.source,
-            meta={str(k): str(v) for k, v in dict(record.meta).items()},
-        )
+        payload = stored_payload(record)
         raw_id = record.id
     parsed = registry.parse(payload)
     failures = [f for f in parsed.failures if _same_item(f, payload, item)]
