@@ -325,6 +325,7 @@ def quarantine_retry(
     as_json: bool = JsonOption,
 ) -> None:
     """Parse items' stored payloads again (after a parser fix); store what now parses and close those items."""
+    from rounds.connectors.registry import default_registry
     from rounds.services.listening_quarantine import do_retry_quarantined
     from rounds.services.listening_schedule import make_ingestor
 
@@ -332,13 +333,9 @@ def quarantine_retry(
     settings = settings_for(data_dir)
     db = open_database(settings)
     actor = organizations.system_actor(db)
-    ingestor = None
+    ingestor = make_ingestor(db, actor.organization_id, default_registry())
     results = []
     for item_id in item_ids:
-        if ingestor is None:
-            from rounds.connectors.registry import default_registry
-
-            ingestor = make_ingestor(db, actor.organization_id, default_registry())
         result = do_retry_quarantined(db, actor, item_id, origin=Origin.cli(), ingestor=ingestor)
         results.append(result)
         if not as_json:
