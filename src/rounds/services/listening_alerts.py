@@ -521,24 +521,23 @@ EmailSender = Callable[[str, str, str], None]
 
 def smtp_sender(settings: Settings) -> EmailSender | None:
     """An SMTP sender from settings (``smtp_host`` ...), or None when email is not configured."""
-    host = getattr(settings, "smtp_host", None)
+    host = settings.smtp_host
     if not host:
         return None
-    port = int(getattr(settings, "smtp_port", 587) or 587)
-    sender = str(getattr(settings, "smtp_from", "") or "rounds@localhost")
-    username = getattr(settings, "smtp_username", None)
-    password: Any = getattr(settings, "smtp_password", None)
-    secret: Any = password.get_secret_value() if hasattr(password, "get_secret_value") else password
+    port = settings.smtp_port
+    sender = settings.smtp_from or "rounds@localhost"
+    username = settings.smtp_username
+    secret = settings.smtp_password.get_secret_value() if settings.smtp_password else None
 
     def send(to: str, subject: str, body: str) -> None:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = sender, to, subject
         message.set_content(body)
-        with smtplib.SMTP(str(host), port, timeout=20) as client:
-            if getattr(settings, "smtp_starttls", True):
+        with smtplib.SMTP(host, port, timeout=20) as client:
+            if settings.smtp_starttls:
                 client.starttls()
             if username and secret:
-                client.login(str(username), str(secret))
+                client.login(username, secret)
             client.send_message(message)
 
     return send
