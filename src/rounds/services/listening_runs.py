@@ -27,7 +27,7 @@ from rounds.domain.topics import ListeningAuditAction
 from rounds.services import audit
 from rounds.services.context import Actor, Origin
 from rounds.services.listening import MANAGE_CONNECTORS, audit_action, decrypt_secret
-from rounds.services.listening_alerts import DeliveryReport, deliver_notifications, smtp_sender
+from rounds.services.listening_alerts import DeliveryReport
 from rounds.services.listening_ingest import IngestCounts, Ingestor
 from rounds.settings import Settings
 
@@ -195,9 +195,10 @@ def run_once(
             results.append(result)
             if on_source is not None:
                 on_source(result)
-        delivery = deliver_notifications(
-            db, http=client, send_email=smtp_sender(settings), base_url=settings.base_url, now=clock.now()
-        )
+        # The same end as a scheduler tick: signal checks left pending, then due notifications.
+        from rounds.services.listening_schedule import deliver_due
+
+        delivery = deliver_due(db, settings, http=client, clock=clock)
         with db.session() as session:
             audit.record(
                 session,
